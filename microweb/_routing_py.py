@@ -1,0 +1,444 @@
+"""Routing kernel in pure Python: the specification that ``_routing_c.pyx`` translates.
+
+The front module, :mod:`microweb.routing`, parses rules into parts and hands them to a
+:class:`Matcher`. Matching is Werkzeug's state machine: one state per path segment,
+static transitions tried before dynamic ones, dynamic ones in weight order, depth first.
+Two shortcuts give the same answer faster: every fully static path is one dict lookup,
+and a greedy descent, which is the first branch of the depth-first search, answers
+most requests without backtracking. Only a miss, a redirect or a converter that says no
+runs the full search.
+
+A part, as the front module passes it, is a tuple::
+
+    (static, content, final, suffixed, weight, min_length, max_length,
+     pattern, group_indexes)
+
+``min_length >= 0`` marks a *plain segment*: one whole segment of the default string
+converter, checked by length alone, with no regular expression.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+IMPLEMENTATION = "pure"
+
+# Characters that a path segment may carry unquoted, as Werkzeug's converters do.
+SEGMENT_SAFE = "!$&'()*+,/:;=@"
+_UNQUOTED = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~" + SEGMENT_SAFE
+)
+_SLASHES = re.compile("/{2,}")
+_TRAILING_SLASH = [""]
+
+
+class SlashRequired(Exception):
+    """The path matches a rule once a slash is appended."""
+
+
+class Target:
+    """One rule where a path of states ends: what a match returns and converts."""
+
+    __slots__ = (
+        "rule",
+        "methods",
+        "strict_slashes",
+        "merge_slashes",
+        "names",
+        "converters",
+        "defaults",
+        "plain",
+    )
+
+    def __init__(
+        self,
+        rule: Any,
+        methods: frozenset[str] | None,
+        strict_slashes: bool,
+        merge_slashes: bool,
+        names: tuple[str, ...],
+        converters: tuple[Any, ...],
+        defaults: dict[str, Any] | None,
+    ) -> None:
+        self.rule = rule
+        self.methods = methods
+        self.strict_slashes = strict_slashes
+        self.merge_slashes = merge_slashes
+        self.names = names
+        # ``None`` where the converter's ``to_python`` returns its input unchanged.
+        self.converters = converters
+        self.defaults = defaults or None
+        self.plain = all(converter is None for converter in converters)
+
+    def accepts(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
+
+    def convert(self, values: list[str]) -> dict[str, Any]:
+        """Turn the captured strings into the view arguments.
+
+        Raises ``ValueError`` (``ValidationError`` among them) when a converter refuses.
+        """
+        if self.plain:
+            args = dict(zip(self.names, values, strict=True))
+        else:
+            args = {}
+            for name, converter, value in zip(
+                self.names, self.converters, values, strict=True
+            ):
+                args[name] = value if converter is None else converter.to_python(value)
+        if self.defaults is not None:
+            args.update(self.defaults)
+        return args
+
+
+class Transition:
+    """A dynamic edge: a part with converters, leading to the next state."""
+
+    match: Any  # the compiled pattern's ``match``; ``None`` for a plain segment
+
+    __slots__ = (
+        "key",
+        "weight",
+        "final",
+        "suffixed",
+        "min_length",
+        "max_length",
+        "match",
+        "group_indexes",
+        "state",
+    )
+
+    def __init__(self, part: tuple[Any, ...], state: State) -> None:
+        (
+            _static,
+            content,
+            self.final,
+            self.suffixed,
+            self.weight,
+            self.min_length,
+            self.max_length,
+            pattern,
+            self.group_indexes,
+        ) = part
+        self.key = (content, self.final, self.suffixed, self.weight)
+        self.match = None if pattern is None else pattern.match
+        self.state = state
+
+    def capture(self, text: str) -> list[str] | None:
+        """Return the values this edge captures from *text*, or ``None``."""
+        if self.min_length >= 0:
+            length = len(text)
+            if length < self.min_length or (
+                self.max_length >= 0 and length > self.max_length
+            ):
+                return None
+            return [text]
+        found = self.match(text)
+        if found is None:
+            return None
+        return [found.group(index) for index in self.group_indexes]
+
+
+class State:
+    """A node of the state machine: the rules ending here and the ways onward."""
+
+    __slots__ = ("static", "dynamic", "targets", "segment", "by_method", "any_method")
+
+    def __init__(self) -> None:
+        self.static: dict[str, State] = {}
+        self.dynamic: list[Transition] = []
+        self.targets: list[Target] = []
+        # The next state when the first dynamic edge takes any non-empty segment.
+        self.segment: State | None = None
+        self.by_method: dict[str, Target] = {}
+        self.any_method: Target | None = None
+
+
+class Matcher:
+    """Werkzeug's matching semantics over a segment state machine."""
+
+    def __init__(self, merge_slashes: bool) -> None:
+        self.merge_slashes = merge_slashes
+        self._root = State()
+        self._static_paths: dict[str, dict[str, State]] = {}
+
+    def add(self, parts: list[tuple[Any, ...]], target: Target) -> Any:
+        """Add a rule's parts; return the earlier rule that shadows it, if any."""
+        state = self._root
+        for part in parts:
+            if part[0]:
+                state = state.static.setdefault(part[1], State())
+                continue
+            key = (part[1], part[2], part[3], part[4])
+            for transition in state.dynamic:
+                if transition.key == key:
+                    state = transition.state
+                    break
+            else:
+                transition = Transition(part, State())
+                state.dynamic.append(transition)
+                state = transition.state
+        for earlier in state.targets:
+            if (
+                earlier.methods is None
+                or target.methods is None
+                or not earlier.methods.isdisjoint(target.methods)
+            ):
+                return earlier.rule
+        state.targets.append(target)
+        return None
+
+    def compile(self) -> None:
+        """Order the dynamic edges and build the lookup tables; call after adding."""
+        self._static_paths = {}
+        _compile_state(self._root)
+        for domain, state in self._root.static.items():
+            paths = self._static_paths.setdefault(domain, {})
+            _collect_static_paths(state, [], paths)
+
+    def match(self, domain: str, path_info: str, method: str) -> tuple[Any, Any]:
+        """Match *path_info* on *domain* for *method*.
+
+        Returns ``(rule, args)`` on a match, ``(None, new_path)`` when the client must
+        be redirected to *new_path*, and ``(None, allowed_methods)`` otherwise (an
+        empty set means nothing matched at all).
+        """
+        if path_info[:1] == "/" and path_info[1:2] != "/":
+            path = path_info
+        else:
+            path = "/" + path_info.lstrip("/") if path_info else ""
+        paths = self._static_paths.get(domain)
+        if paths is not None:
+            state = paths.get(path)
+            if state is not None:
+                target = state.by_method.get(method, state.any_method)
+                if target is not None:
+                    if target.defaults is None:
+                        return target.rule, {}
+                    return target.rule, dict(target.defaults)
+        # The greedy descent: the first branch the full search would try.
+        state = self._root.static.get(domain)
+        if state is not None:
+            values: list[str] = []
+            for part in path.split("/"):
+                following = state.static.get(part)
+                if following is None:
+                    following = state.segment
+                    if following is not None and part:
+                        values.append(part)
+                    else:
+                        following = _follow_dynamic(state, part, values)
+                        if following is None:
+                            break
+                state = following
+            else:
+                target = state.by_method.get(method, state.any_method)
+                if target is not None:
+                    if target.plain:
+                        # PERF: a dict display is several times faster than dict(zip())
+                        # for the one to three arguments most rules have.
+                        names = target.names
+                        count = len(values)
+                        if count == 1:
+                            args = {names[0]: values[0]}
+                        elif count == 2:
+                            args = {names[0]: values[0], names[1]: values[1]}
+                        elif count == 3:
+                            args = {
+                                names[0]: values[0],
+                                names[1]: values[1],
+                                names[2]: values[2],
+                            }
+                        else:
+                            args = dict(zip(names, values, strict=True))
+                        if target.defaults is not None:
+                            args.update(target.defaults)
+                        return target.rule, args
+                    try:
+                        return target.rule, target.convert(values)
+                    except ValueError:
+                        # The full search would reach this same target first: only
+                        # the methods it saw on the way are still to be learned.
+                        return None, self._allowed(domain, path, method)
+        return self._search(domain, path, method)
+
+    def _allowed(self, domain: str, path: str, method: str) -> set[str]:
+        """The methods the full search sees before its first match."""
+        allowed: set[str] = set()
+        _search(self._root, [domain, *path.split("/")], 0, [], method, allowed)
+        return allowed
+
+    def _search(self, domain: str, path: str, method: str) -> tuple[Any, Any]:
+        """The full depth-first search, with Werkzeug's redirects and 405s."""
+        allowed: set[str] = set()
+        try:
+            found = _search(
+                self._root, [domain, *path.split("/")], 0, [], method, allowed
+            )
+        except SlashRequired:
+            return None, path + "/"
+        if found is None:
+            if not self.merge_slashes or "//" not in path:
+                return None, allowed
+            path = _SLASHES.sub("/", path)
+            try:
+                found = _search(
+                    self._root, [domain, *path.split("/")], 0, [], method, allowed
+                )
+            except SlashRequired:
+                return None, path + "/"
+            if found is None or not found[0].merge_slashes:
+                return None, allowed
+            return None, path
+        target, values = found
+        try:
+            return target.rule, target.convert(values)
+        except ValueError:
+            return None, allowed
+
+
+def _compile_state(state: State) -> None:
+    state.dynamic.sort(key=_transition_weight)
+    first = state.dynamic[0] if state.dynamic else None
+    state.segment = None
+    if first is not None and first.min_length == 1 and first.max_length < 0:
+        state.segment = first.state
+    state.by_method = {}
+    state.any_method = None
+    for target in state.targets:
+        if target.methods is None:
+            state.any_method = target
+            break
+    for target in state.targets:
+        for method in target.methods or ():
+            if method not in state.by_method:
+                state.by_method[method] = _first_accepting(state.targets, method)
+    for child in state.static.values():
+        _compile_state(child)
+    for transition in state.dynamic:
+        _compile_state(transition.state)
+
+
+def _first_accepting(targets: list[Target], method: str) -> Target:
+    for target in targets:
+        if target.accepts(method):
+            return target
+    raise AssertionError(method)  # pragma: no cover - a listed method is accepted
+
+
+def _transition_weight(transition: Transition) -> Any:
+    return transition.weight
+
+
+def _collect_static_paths(
+    state: State, segments: list[str], paths: dict[str, State]
+) -> None:
+    if state.targets:
+        paths["/".join(segments)] = state
+    for segment, child in state.static.items():
+        segments.append(segment)
+        _collect_static_paths(child, segments, paths)
+        segments.pop()
+
+
+def _follow_dynamic(state: State, part: str, values: list[str]) -> State | None:
+    """Take the first dynamic edge that captures *part*, for the greedy descent.
+
+    ``None`` when none does, or when an edge that takes the rest of the path comes
+    first: the full search handles those.
+    """
+    for transition in state.dynamic:
+        if transition.final:
+            return None
+        captured = transition.capture(part)
+        if captured is not None:
+            values += captured
+            return transition.state
+    return None
+
+
+def _search(
+    state: State,
+    parts: list[str],
+    index: int,
+    values: list[str],
+    method: str,
+    allowed: set[str],
+) -> tuple[Target, list[str]] | None:
+    """Werkzeug's depth-first search from *state* over ``parts[index:]``."""
+    if index == len(parts):
+        for target in state.targets:
+            if target.accepts(method):
+                return target, values
+            allowed.update(target.methods)  # type: ignore[arg-type]
+        slashed = state.static.get("")
+        if slashed is not None:
+            for target in slashed.targets:
+                if target.accepts(method):
+                    if target.strict_slashes:
+                        raise SlashRequired
+                    return target, values
+        return None
+    part = parts[index]
+    following = state.static.get(part)
+    if following is not None:
+        found = _search(following, parts, index + 1, values, method, allowed)
+        if found is not None:
+            return found
+    for transition in state.dynamic:
+        remaining, start = parts, index + 1
+        text = part
+        if transition.final:
+            text = "/".join(parts[index:])
+            start = len(parts)
+        captured = transition.capture(text)
+        if captured is None:
+            continue
+        if transition.suffixed:
+            if captured.pop() == "/":
+                remaining, start = _TRAILING_SLASH, 0
+        found = _search(
+            transition.state, remaining, start, values + captured, method, allowed
+        )
+        if found is not None:
+            return found
+    if index == len(parts) - 1 and part == "":
+        for target in state.targets:
+            if target.strict_slashes:
+                continue
+            if target.accepts(method):
+                return target, values
+            allowed.update(target.methods)  # type: ignore[arg-type]
+    return None
+
+
+def quote_segment(value: str) -> str:
+    """Percent-encode *value* for a URL path as Werkzeug's converters do."""
+    for character in value:
+        if character not in _UNQUOTED:
+            return quote(value, safe=SEGMENT_SAFE)
+    return value
+
+
+def build(template: tuple[Any, ...], values: dict[str, Any]) -> str:
+    """Join a rule's build template with *values*.
+
+    Each item of *template* is either literal text, or a ``(name, converter)`` pair
+    whose value is ``converter.to_url(value)``, or ``quote_segment(str(value))`` when
+    the converter is ``None`` (the default string converter).
+    """
+    pieces = []
+    for item in template:
+        if item.__class__ is str:
+            pieces.append(item)
+            continue
+        name, converter = item
+        value = values[name]
+        if converter is None:
+            text = value if value.__class__ is str else str(value)
+            pieces.append(quote_segment(text))
+        else:
+            pieces.append(converter.to_url(value))
+    return "".join(pieces)

@@ -1,0 +1,1139 @@
+"""Routing lookup cost: microweb's two cores against Werkzeug, Falcon, Bottle, a dict.
+
+Run from the repository root::
+
+    python perf/routing.py              # full run (about a minute)
+    python perf/routing.py --quick      # short run (under 30 seconds)
+    python perf/routing.py --rounds 61 --json routing.json --plot routing.png
+
+Everything runs in one process. Each contender gets a request stream, every lookup of
+that stream is checked once against the expected endpoint and arguments (a router that
+answers wrongly is reported and not timed), then the contenders are timed round-robin:
+one batch of lookups each per round, the starting contender rotating between rounds.
+The table shows the median over rounds of the microseconds per lookup.
+
+Speed is measured here and only here; tests never assert timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import string
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PERF_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PERF_DIR.parent
+GITHUB_ROUTES = PERF_DIR / "data" / "github.txt"
+
+SEED = 20240601
+VALUES_PER_ROUTE = 8
+SCALING_SIZES = (10, 100, 1_000, 10_000)
+SCALING_STREAM_LENGTH = 4096
+MAX_MISMATCHES_SHOWN = 10
+
+_PARAM = re.compile(r":(\w+)")
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Route:
+    """One registered route: a method and a path template in neutral form."""
+
+    method: str
+    #: path segments; a parameter segment is ``(name,)``, a static one is a ``str``
+    segments: tuple[str | tuple[str], ...]
+
+    @property
+    def params(self) -> list[str]:
+        return [seg[0] for seg in self.segments if isinstance(seg, tuple)]
+
+    def template(self, open_: str, close: str) -> str:
+        parts = [
+            f"{open_}{seg[0]}{close}" if isinstance(seg, tuple) else seg
+            for seg in self.segments
+        ]
+        return "/" + "/".join(parts)
+
+    @property
+    def rule(self) -> str:
+        """Werkzeug/microweb/Bottle syntax: ``/repos/<owner>``."""
+        return self.template("<", ">")
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.method} {self.rule}"
+
+    def fill(self, values: dict[str, str]) -> str:
+        parts = [
+            values[seg[0]] if isinstance(seg, tuple) else seg for seg in self.segments
+        ]
+        return "/" + "/".join(parts)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One lookup of a stream and the answer a correct router gives."""
+
+    method: str
+    path: str
+    route: Route
+    args: dict[str, str]
+
+
+def parse_route_file(path: Path) -> tuple[str, list[Route]]:
+    """Read ``METHOD /path/:param`` lines; the first comment line names the source."""
+    source = ""
+    routes = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            source = source or line.lstrip("# ")
+            continue
+        method, template = line.split()
+        segments: list[str | tuple[str]] = []
+        for seg in template.strip("/").split("/"):
+            match = _PARAM.fullmatch(seg)
+            segments.append((match.group(1),) if match else seg)
+        routes.append(Route(method, tuple(segments)))
+    return source, routes
+
+
+def make_value(rng: random.Random) -> str:
+    """A deterministic alphanumeric segment value that always holds a digit.
+
+    Static segments in both route sets are letters only, so a value can never
+    collide with a literal segment and turn a parameter request into another route.
+    """
+    alphabet = string.ascii_lowercase + string.digits
+    chars = [rng.choice(alphabet) for _ in range(rng.randint(4, 10))]
+    chars[rng.randrange(len(chars))] = rng.choice(string.digits)
+    return "".join(chars)
+
+
+def github_stream(routes: list[Route], seed: int) -> list[Request]:
+    """VALUES_PER_ROUTE requests per route (distinct paths where it has params)."""
+    rng = random.Random(seed)
+    stream = []
+    for route in routes:
+        seen_paths: set[str] = set()
+        while len(seen_paths) < (VALUES_PER_ROUTE if route.params else 1):
+            args = {name: make_value(rng) for name in route.params}
+            path = route.fill(args)
+            if path not in seen_paths:
+                seen_paths.add(path)
+                stream.append(Request(route.method, path, route, args))
+        if not route.params:  # a static route weighs as much as any other
+            stream.extend([stream[-1]] * (VALUES_PER_ROUTE - 1))
+    rng.shuffle(stream)
+    return stream
+
+
+def generated_routes(count: int, seed: int) -> list[Route]:
+    """``count`` distinct GET routes of 2-6 segments, static words and ``<pN>`` params.
+
+    The first segment is always static. Routes are distinct by shape (parameter names
+    are positional), so no two rules share a pattern. Taking the first ``n`` of a
+    larger call gives the same ``n`` routes.
+    """
+    rng = random.Random(seed)
+    words: list[str] = []
+    while len(words) < 80:
+        word = "".join(
+            rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 9))
+        )
+        if word not in words:
+            words.append(word)
+    shapes: set[tuple[str | None, ...]] = set()
+    routes = []
+    while len(routes) < count:
+        length = rng.randint(2, 6)
+        shape: list[str | None] = [rng.choice(words)]
+        for _ in range(length - 1):
+            shape.append(None if rng.random() < 0.35 else rng.choice(words))
+        key = tuple(shape)
+        if key in shapes:
+            continue
+        shapes.add(key)
+        segments = tuple(
+            (f"p{index}",) if seg is None else seg for index, seg in enumerate(shape)
+        )
+        routes.append(Route("GET", segments))
+    return routes
+
+
+def random_stream(routes: list[Route], length: int, seed: int) -> list[Request]:
+    """``length`` requests hitting random routes with fresh parameter values."""
+    rng = random.Random(seed)
+    stream = []
+    for _ in range(length):
+        route = rng.choice(routes)
+        args = {name: make_value(rng) for name in route.params}
+        stream.append(Request(route.method, route.fill(args), route, args))
+    return stream
+
+
+# --------------------------------------------------------------------- contenders
+
+
+@dataclass
+class Mismatch:
+    request: Request
+    expected: Any
+    got: Any
+
+
+@dataclass
+class Contender:
+    """A router ready to be timed: ``run(passes)`` walks its stream ``passes`` times."""
+
+    key: str
+    label: str
+    run: Callable[[int], None]
+    lookups_per_pass: int
+    build_seconds: float
+    mismatches: list[Mismatch] = field(default_factory=list)
+    checked: int = 0
+    passes: int = 1
+    #: per-round µs per lookup on the clock the report uses
+    samples_us: list[float] = field(default_factory=list)
+    wall_samples_us: list[float] = field(default_factory=list)
+    cpu_samples_us: list[float] = field(default_factory=list)
+
+    @property
+    def median_us(self) -> float:
+        return statistics.median(self.samples_us)
+
+
+def _loop_method(lookup: Callable[[str, str], Any], pairs: list[tuple[str, str]]):
+    def run(passes: int) -> None:
+        for _ in range(passes):
+            for path, method in pairs:
+                lookup(path, method)
+
+    return run
+
+
+def _loop_first(lookup: Callable[[Any], Any], pairs: list[tuple[Any, str]]):
+    def run(passes: int) -> None:
+        for _ in range(passes):
+            for first, _method in pairs:
+                lookup(first)
+
+    return run
+
+
+def _check(
+    contender: Contender, stream: list[Request], answer: Callable[[Request], Any]
+) -> None:
+    """Run every lookup once; ``answer`` returns (expected, got)."""
+    for request in stream:
+        contender.checked += 1
+        try:
+            expected, got = answer(request)
+        except Exception as exc:  # any failure is a mismatch
+            expected, got = "a match", f"{type(exc).__name__}: {exc}"
+        if expected != got:
+            contender.mismatches.append(Mismatch(request, expected, got))
+
+
+def build_adapter(
+    map_class: type, rule_class: type, routes: list[Route], first: Request
+) -> tuple[Any, float]:
+    """Werkzeug-shaped map, one Rule per (method, path); the adapter bound once."""
+    gc.collect()  # so the build time does not carry a collection of earlier garbage
+    start = time.perf_counter()
+    url_map = map_class(
+        [rule_class(r.rule, methods=[r.method], endpoint=r.endpoint) for r in routes]
+    )
+    adapter = url_map.bind("example.org")
+    adapter.match(first.path, first.method)  # compiles the matcher
+    return adapter, time.perf_counter() - start
+
+
+def build_adapter_contender(
+    key: str,
+    label: str,
+    map_class: type,
+    rule_class: type,
+    routes: list[Route],
+    stream: list[Request],
+) -> Contender:
+    adapter, build_seconds = build_adapter(map_class, rule_class, routes, stream[0])
+    return adapter_contender(key, label, adapter, build_seconds, stream)
+
+
+def adapter_contender(
+    key: str, label: str, adapter: Any, build_seconds: float, stream: list[Request]
+) -> Contender:
+    """Times ``adapter.match(path, method)``, the call a framework makes per request."""
+    match = adapter.match
+    contender = Contender(
+        key,
+        label,
+        _loop_method(match, [(r.path, r.method) for r in stream]),
+        len(stream),
+        build_seconds,
+    )
+    _check(
+        contender,
+        stream,
+        lambda r: ((r.route.endpoint, r.args), tuple(match(r.path, r.method))),
+    )
+    return contender
+
+
+def build_falcon_contender(routes: list[Route], stream: list[Request]) -> Contender:
+    """Falcon routes per path; the method is looked up on the resource afterwards."""
+    from falcon.routing import CompiledRouter
+
+    def responder(self, req, resp, **params):  # pragma: no cover - never called
+        return None
+
+    start = time.perf_counter()
+    methods_by_template: dict[str, set[str]] = {}
+    for route in routes:
+        methods_by_template.setdefault(route.template("{", "}"), set()).add(
+            route.method
+        )
+    router = CompiledRouter()
+    for template, methods in methods_by_template.items():
+        namespace: dict[str, Any] = {f"on_{m.lower()}": responder for m in methods}
+        namespace["methods"] = frozenset(methods)
+        namespace["template"] = template
+        resource = type("Resource", (), namespace)()
+        router.add_route(template, resource)
+    find = router.find
+    find(stream[0].path)  # compiles the generated finder
+    build_seconds = time.perf_counter() - start
+    contender = Contender(
+        "falcon",
+        "falcon.routing.CompiledRouter",
+        _loop_first(find, [(r.path, r.method) for r in stream]),
+        len(stream),
+        build_seconds,
+    )
+
+    def answer(request: Request):
+        expected = (request.route.template("{", "}"), request.args, True)
+        found = find(request.path)
+        if found is None:
+            return expected, None
+        resource, _method_map, params, _template = found
+        return expected, (resource.template, params, request.method in resource.methods)
+
+    _check(contender, stream, answer)
+    return contender
+
+
+def build_bottle_contender(routes: list[Route], stream: list[Request]) -> Contender:
+    """Bottle's router matches a WSGI environ; the environs are built before timing."""
+    import bottle
+
+    start = time.perf_counter()
+    router = bottle.Router()
+    for route in routes:
+        router.add(route.rule, route.method, route.endpoint)
+    environs = [
+        ({"PATH_INFO": r.path, "REQUEST_METHOD": r.method}, r.method) for r in stream
+    ]
+    match = router.match
+    match(environs[0][0])
+    build_seconds = time.perf_counter() - start
+    contender = Contender(
+        "bottle",
+        "bottle.Router",
+        _loop_first(match, environs),
+        len(stream),
+        build_seconds,
+    )
+    environ_of = {id(r): env for r, (env, _m) in zip(stream, environs, strict=True)}
+    _check(
+        contender,
+        stream,
+        lambda r: ((r.route.endpoint, r.args), tuple(match(environ_of[id(r)]))),
+    )
+    return contender
+
+
+def build_dict_contender(stream: list[Request]) -> Contender:
+    """The physical floor: ``dict.get`` of the exact path string."""
+    start = time.perf_counter()
+    table: dict[str, dict[str, str]] = {}
+    for request in stream:
+        table.setdefault(request.path, {})[request.method] = request.route.endpoint
+    build_seconds = time.perf_counter() - start
+    get = table.get
+    contender = Contender(
+        "dict",
+        "dict lookup (physical floor)",
+        _loop_first(get, [(r.path, r.method) for r in stream]),
+        len(stream),
+        build_seconds,
+    )
+    _check(
+        contender,
+        stream,
+        lambda r: (r.route.endpoint, get(r.path, {}).get(r.method)),
+    )
+    return contender
+
+
+@dataclass
+class Microweb:
+    """What the microweb import gave: the two pinned Map classes and notes."""
+
+    version: str = "?"
+    location: str = "?"
+    default_core: str = "?"
+    rule: type | None = None
+    native_map: type | None = None
+    pure_map: type | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def load_microweb() -> Microweb:
+    found = Microweb()
+    try:
+        importlib.import_module("microweb")
+    except ImportError:
+        # Running from a checkout without an install: use the source tree.
+        sys.path.insert(0, str(REPO_ROOT))
+    try:
+        microweb = importlib.import_module("microweb")
+        routing = importlib.import_module("microweb.routing")
+    except Exception as exc:  # report, carry on without it
+        found.notes.append(
+            f"microweb skipped: cannot import microweb.routing ({exc!r})"
+        )
+        return found
+    found.version = getattr(microweb, "__version__", "?")
+    found.location = str(Path(microweb.__file__).resolve().parent)
+    found.default_core = getattr(microweb, "IMPLEMENTATION", "?")
+    found.rule = routing.Rule
+    try:
+        pure = importlib.import_module("microweb._routing_py")
+        found.pure_map = type("PureMap", (routing.Map,), {"core": pure})
+    except Exception as exc:
+        found.notes.append(f"microweb pure skipped: {exc!r}")
+    try:
+        native = importlib.import_module("microweb._routing_c")
+        found.native_map = type("NativeMap", (routing.Map,), {"core": native})
+    except ImportError as exc:
+        found.notes.append(
+            "microweb native skipped: the compiled core microweb._routing_c is not "
+            f"built ({exc}); build it with `pip install .` or "
+            "`cythonize -i microweb/_routing_c.pyx` in a copy of the tree"
+        )
+    return found
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in ("werkzeug", "falcon", "bottle"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            versions[name] = "not installed"
+            continue
+        from importlib.metadata import version
+
+        text = version(name)
+        if name == "falcon":
+            router_file = importlib.import_module("falcon.routing.compiled").__file__
+            compiled = not str(router_file).endswith(".py")
+            text += " (router compiled)" if compiled else " (router module is .py)"
+        versions[name] = text
+    return versions
+
+
+# ------------------------------------------------------------------------- timing
+
+
+def calibrate(contender: Contender, target_ns: int) -> None:
+    """Pick the passes per batch so one batch takes about ``target_ns``.
+
+    Passes double until a timing covers a fifth of the target; each step keeps the
+    fastest of three timings, so a scheduler preemption cannot shrink the batch.
+    """
+    contender.run(1)  # warm caches and any lazy compilation
+    passes = 1
+    while True:
+        elapsed = min(_timed(contender.run, passes) for _ in range(3))
+        if elapsed * 5 >= target_ns:
+            break
+        passes *= 2
+    contender.passes = max(1, round(passes * target_ns / max(elapsed, 1)))
+    contender.run(contender.passes)  # the warm-up batch
+
+
+def _timed(run: Callable[[int], None], passes: int) -> int:
+    start = time.perf_counter_ns()
+    run(passes)
+    return time.perf_counter_ns() - start
+
+
+def time_batch(contender: Contender) -> tuple[float, float]:
+    """One batch with the collector off; µs per lookup, wall clock and CPU time.
+
+    The CPU time of this thread leaves out the time other processes held the CPU;
+    the wall clock does not.
+    """
+    gc.collect(0)
+    gc.disable()
+    try:
+        start_cpu = time.thread_time_ns()
+        start = time.perf_counter_ns()
+        contender.run(contender.passes)
+        elapsed = time.perf_counter_ns() - start
+        elapsed_cpu = time.thread_time_ns() - start_cpu
+    finally:
+        gc.enable()
+    lookups = contender.passes * contender.lookups_per_pass
+    return elapsed / lookups / 1000.0, elapsed_cpu / lookups / 1000.0
+
+
+def measure_round_robin(
+    contenders: list[Contender], rounds: int, target_ns: int, clock: str = "wall"
+):
+    if not contenders:
+        return
+    # Everything built so far (maps, streams) moves to the permanent generation,
+    # so the collections between batches stay cheap however large the maps are.
+    gc.collect()
+    gc.freeze()
+    try:
+        for contender in contenders:
+            calibrate(contender, target_ns)
+        _round_robin(contenders, rounds)
+    finally:
+        gc.unfreeze()
+    for contender in contenders:
+        contender.samples_us = (
+            contender.cpu_samples_us if clock == "cpu" else contender.wall_samples_us
+        )
+
+
+def _round_robin(contenders: list[Contender], rounds: int) -> None:
+    count = len(contenders)
+    for round_index in range(rounds):
+        shift = round_index % count
+        for contender in contenders[shift:] + contenders[:shift]:
+            wall_us, cpu_us = time_batch(contender)
+            contender.wall_samples_us.append(wall_us)
+            contender.cpu_samples_us.append(cpu_us)
+
+
+# ----------------------------------------------------------------------- reports
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "n/a"
+
+
+def fmt_us(value: float) -> str:
+    return f"{value:.3f}" if value < 10 else f"{value:.2f}"
+
+
+def fmt_ratio(reference: float | None, value: float) -> str:
+    if reference is None:
+        return "n/a"
+    return f"{reference / value:.2f}x"
+
+
+def describe_mismatch(mismatch: Mismatch) -> str:
+    request = mismatch.request
+    return (
+        f"| `{request.method} {request.path}` | `{mismatch.expected!r}` "
+        f"| `{mismatch.got!r}` |"
+    )
+
+
+def main_table(contenders: list[Contender], failed: list[Contender]) -> list[str]:
+    by_key = {c.key: c for c in contenders}
+    werkzeug = by_key.get("werkzeug")
+    falcon = by_key.get("falcon")
+    werkzeug_us = werkzeug.median_us if werkzeug else None
+    falcon_us = falcon.median_us if falcon else None
+    lines = [
+        "| contender | µs per lookup (median) | vs Werkzeug (x faster) "
+        "| vs Falcon (x faster) |",
+        "|---|---:|---:|---:|",
+    ]
+    for contender in contenders:
+        us = contender.median_us
+        lines.append(
+            f"| {contender.label} | {fmt_us(us)} | {fmt_ratio(werkzeug_us, us)} "
+            f"| {fmt_ratio(falcon_us, us)} |"
+        )
+    for contender in failed:
+        lines.append(
+            f"| {contender.label} | not timed: {len(contender.mismatches)} of "
+            f"{contender.checked} lookups wrong | | |"
+        )
+    return lines
+
+
+@dataclass
+class ScalingResult:
+    size: int
+    contenders: dict[str, Contender]
+    skipped: dict[str, str]
+    label: str = ""
+
+
+def scaling_table(results: list[ScalingResult], keys: list[tuple[str, str]]):
+    header = "| routes |"
+    rule = "|---:|"
+    for _key, label in keys:
+        header += f" {label} µs | {label} vs 10 routes |"
+        rule += "---:|---:|"
+    lines = [header, rule]
+    base: dict[str, float] = {}
+    for result in results:
+        row = f"| {result.label or format(result.size, ',')} |"
+        for key, _label in keys:
+            contender = result.contenders.get(key)
+            if contender is None or not contender.samples_us:
+                reason = result.skipped.get(key, "skipped")
+                row += f" {reason} | |"
+                continue
+            us = contender.median_us
+            if result is results[0]:
+                base[key] = us
+            ratio = f"{us / base[key]:.2f}x" if key in base else "n/a"
+            row += f" {fmt_us(us)} | {ratio} |"
+        lines.append(row)
+    return lines
+
+
+def mismatch_section(groups: list[tuple[str, Contender]]) -> list[str]:
+    lines = [
+        "## Correctness check (every lookup of every stream, once, before timing)",
+        "",
+    ]
+    bad = [(where, c) for where, c in groups if c.mismatches]
+    total = sum(c.checked for _where, c in groups)
+    if not bad:
+        lines.append(f"All {total:,} checked lookups returned the expected answer.")
+        return lines
+    for where, contender in bad:
+        lines.append(
+            f"**{contender.label}** ({where}): {len(contender.mismatches)} of "
+            f"{contender.checked} lookups wrong; first "
+            f"{min(len(contender.mismatches), MAX_MISMATCHES_SHOWN)}:"
+        )
+        lines.append("")
+        lines.append("| input | expected | got |")
+        lines.append("|---|---|---|")
+        for mismatch in contender.mismatches[:MAX_MISMATCHES_SHOWN]:
+            lines.append(describe_mismatch(mismatch))
+        lines.append("")
+    return lines
+
+
+def draw_plot(path: str, main: list[Contender], scaling: list[ScalingResult], keys):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "plot skipped: matplotlib is not installed (pip install matplotlib)"
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    labels = [c.label for c in main][::-1]
+    values = [c.median_us for c in main][::-1]
+    left.barh(labels, values, color="tab:blue")
+    left.set_xscale("log")
+    left.set_xlabel("µs per lookup (median, log scale)")
+    left.set_title("GitHub API routes (203), lower is better")
+    for index, value in enumerate(values):
+        left.text(value, index, f" {fmt_us(value)}", va="center", fontsize=8)
+    for key, label in keys:
+        points = [
+            (r.size, r.contenders[key].median_us)
+            for r in scaling
+            if not r.label and key in r.contenders and r.contenders[key].samples_us
+        ]
+        if points:
+            sizes, times = zip(*points, strict=True)
+            right.plot(sizes, times, marker="o", label=label)
+    right.set_xscale("log")
+    right.set_xlabel("number of routes")
+    right.set_ylabel("µs per lookup (median)")
+    right.set_ylim(bottom=0)
+    right.set_title("Scaling with the number of routes")
+    right.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return f"plot written to {path}"
+
+
+# -------------------------------------------------------------------------- main
+
+
+@dataclass
+class Settings:
+    rounds: int
+    target_ns: int
+    #: a map whose build (and first match) is predicted above this is left out
+    build_budget: float
+    #: "wall" (time.perf_counter_ns) or "cpu" (time.thread_time_ns)
+    clock: str = "wall"
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AdapterKind:
+    """A Werkzeug-shaped router: its key, its label, and its Map and Rule classes."""
+
+    key: str
+    label: str
+    map_class: type
+    rule_class: type
+
+    @property
+    def short_label(self) -> str:
+        return self.label.replace(".routing.Map", "")
+
+
+def adapter_kinds(
+    microweb: Microweb, versions: dict[str, str], notes: list[str]
+) -> list[AdapterKind]:
+    kinds = []
+    if microweb.rule is not None:
+        for key, label, map_class in (
+            ("native", "microweb native", microweb.native_map),
+            ("pure", "microweb pure", microweb.pure_map),
+        ):
+            if map_class is not None:
+                kinds.append(AdapterKind(key, label, map_class, microweb.rule))
+    if versions["werkzeug"] == "not installed":
+        notes.append("werkzeug skipped: not installed")
+    else:
+        import werkzeug.routing
+
+        kinds.append(
+            AdapterKind(
+                "werkzeug",
+                "werkzeug.routing.Map",
+                werkzeug.routing.Map,
+                werkzeug.routing.Rule,
+            )
+        )
+    return kinds
+
+
+def measure_github(
+    routes: list[Route],
+    stream: list[Request],
+    kinds: list[AdapterKind],
+    versions: dict[str, str],
+    settings: Settings,
+) -> list[Contender]:
+    """Build, check and time every contender on the GitHub API set."""
+    notes = settings.notes
+    contenders: list[Contender] = []
+    for kind in kinds:
+        try:
+            contenders.append(
+                build_adapter_contender(
+                    kind.key,
+                    kind.label,
+                    kind.map_class,
+                    kind.rule_class,
+                    routes,
+                    stream,
+                )
+            )
+        except Exception as exc:
+            notes.append(f"{kind.label} skipped: building the map failed ({exc!r})")
+    for name, builder in (
+        ("falcon", build_falcon_contender),
+        ("bottle", build_bottle_contender),
+    ):
+        if versions[name] == "not installed":
+            notes.append(f"{name} skipped: not installed (pip install {name})")
+            continue
+        try:
+            contenders.append(builder(routes, stream))
+        except Exception as exc:
+            notes.append(f"{name} skipped: building the router failed ({exc!r})")
+    contenders.append(build_dict_contender(stream))
+    measure_round_robin(
+        [c for c in contenders if not c.mismatches],
+        settings.rounds,
+        settings.target_ns,
+        settings.clock,
+    )
+    return contenders
+
+
+def measure_scaling(
+    kinds: list[AdapterKind], settings: Settings
+) -> list[ScalingResult]:
+    """Build, check and time the Werkzeug-shaped routers on generated route sets."""
+    notes = settings.notes
+    largest = max(SCALING_SIZES)
+    all_routes = generated_routes(largest, SEED + 1)
+    results: list[ScalingResult] = []
+    last_build: dict[str, tuple[int, float]] = {}
+    dropped: set[str] = set()
+    largest_adapter: dict[str, Any] = {}
+    for size in SCALING_SIZES:
+        routes = all_routes[:size]
+        stream = random_stream(routes, SCALING_STREAM_LENGTH, SEED + size)
+        result = ScalingResult(size, {}, {})
+        for kind in kinds:
+            if kind.key in dropped:
+                result.skipped[kind.key] = "dropped"
+                continue
+            if kind.key in last_build:
+                previous_size, previous_seconds = last_build[kind.key]
+                predicted = previous_seconds * (size / previous_size) ** 1.1
+                if predicted > settings.build_budget:
+                    dropped.add(kind.key)
+                    result.skipped[kind.key] = "too slow to build"
+                    notes.append(
+                        f"{kind.label} at {size:,} routes dropped: its map build at "
+                        f"{previous_size:,} routes took {previous_seconds:.2f} s, "
+                        f"predicted {predicted:.1f} s here "
+                        f"(budget {settings.build_budget:.0f} s)"
+                    )
+                    continue
+            try:
+                adapter, seconds = build_adapter(
+                    kind.map_class, kind.rule_class, routes, stream[0]
+                )
+            except Exception as exc:
+                dropped.add(kind.key)
+                result.skipped[kind.key] = "build failed"
+                notes.append(f"{kind.label} at {size:,} routes: build failed ({exc!r})")
+                continue
+            last_build[kind.key] = (size, seconds)
+            if size == largest:
+                largest_adapter[kind.key] = adapter
+            contender = adapter_contender(
+                kind.key, kind.label, adapter, seconds, stream
+            )
+            if contender.mismatches:
+                result.skipped[kind.key] = "wrong answers"
+            result.contenders[kind.key] = contender
+        results.append(result)
+    # The largest maps again, with a stream that only hits their first ten routes:
+    # what remains of the growth is the algorithm; the rest is memory locality.
+    smallest = min(SCALING_SIZES)
+    hot_stream = random_stream(all_routes[:smallest], SCALING_STREAM_LENGTH, SEED + 7)
+    hot = ScalingResult(
+        largest, {}, {}, f"{largest:,}, stream hits only the first {smallest}"
+    )
+    for kind in kinds:
+        adapter = largest_adapter.get(kind.key)
+        if adapter is None:
+            hot.skipped[kind.key] = "dropped"
+            continue
+        contender = adapter_contender(kind.key, kind.label, adapter, 0.0, hot_stream)
+        if contender.mismatches:
+            hot.skipped[kind.key] = "wrong answers"
+        hot.contenders[kind.key] = contender
+    results.append(hot)
+    timed = [c for r in results for c in r.contenders.values() if not c.mismatches]
+    measure_round_robin(timed, settings.rounds, settings.target_ns, settings.clock)
+    return results
+
+
+def build_table(results: list[ScalingResult], keys: list[tuple[str, str]]):
+    lines = [
+        "| routes |" + "".join(f" {label} |" for _key, label in keys),
+        "|---:|" + "---:|" * len(keys),
+    ]
+    for result in results:
+        if result.label:
+            continue
+        cells = []
+        for key, _label in keys:
+            contender = result.contenders.get(key)
+            cells.append(f"{contender.build_seconds * 1000:,.0f}" if contender else "-")
+        lines.append(f"| {result.size:,} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def header_lines(
+    microweb: Microweb, versions: dict[str, str], settings: Settings, footer: str
+) -> list[str]:
+    if microweb.rule is not None:
+        loaded = (
+            f"microweb {microweb.version} from `{microweb.location}` "
+            f"(default core: {microweb.default_core})"
+        )
+    else:
+        loaded = "microweb not loaded (see the notes)"
+    libraries = "; ".join(f"{name} {text}" for name, text in versions.items())
+    return [
+        "# microweb routing benchmark",
+        "",
+        f"- Python {platform.python_version()} ({platform.python_implementation()}) "
+        f"on {platform.system()} {platform.machine()}; CPU: {cpu_model()}",
+        f"- {loaded}; {libraries}",
+        f"- {settings.rounds} rounds, contenders interleaved round-robin; each figure "
+        f"is the median of the per-round µs per lookup by {CLOCKS[settings.clock]}; "
+        "one batch ≈ "
+        f"{settings.target_ns // 1_000_000} ms with the garbage collector off; a "
+        "warm-up batch first",
+        footer,
+        "",
+    ]
+
+
+CLOCKS = {
+    "wall": "the wall clock (`time.perf_counter_ns`)",
+    "cpu": "this thread's CPU time (`time.thread_time_ns`)",
+}
+
+
+def shared_cpu_note(
+    github: list[Contender], scaling: list[ScalingResult], clock: str
+) -> str | None:
+    """Say so when other processes took a visible share of the CPU during batches."""
+    timed = [c for c in github if c.samples_us] + [
+        c for r in scaling for c in r.contenders.values() if c.samples_us
+    ]
+    wall = sum(sum(c.wall_samples_us) for c in timed)
+    cpu = sum(sum(c.cpu_samples_us) for c in timed)
+    if not cpu or wall / cpu < 1.1:
+        return None
+    advice = (
+        "the figures above are CPU time, steadier than the wall clock here"
+        if clock == "cpu"
+        else "wall-clock figures are inflated and noisy, ratios less so; rerun on an "
+        "idle machine, or with `--clock cpu`"
+    )
+    return (
+        f"the CPU was shared: timed batches took {wall / cpu:.2f}x their CPU time on "
+        f"the wall clock; {advice}"
+    )
+
+
+GITHUB_NOTE = (
+    "Ratios are (that router's µs) / (this row's µs): above 1 means this row is "
+    "faster. microweb and Werkzeug: `adapter.match(path, method)` on an adapter "
+    "bound once, one Rule per (method, path). Falcon: `CompiledRouter.find(path)`; "
+    "Falcon routes by path only, the method is then looked up on the resource, so "
+    "its figure leaves out the method dispatch the others include. Bottle: "
+    "`Router.match(environ)` with the environ dicts built before timing. The dict "
+    "row is `dict.get(path)` on the exact path string of every request in the "
+    "stream: the physical floor (loop + one hash lookup), not a router."
+)
+
+HOT_ROW_NOTE = (
+    "The last row reuses the largest maps with a stream that hits only their "
+    "first ten routes: growth left there is the algorithm's, the rest comes from "
+    "memory locality (a large map does not stay in the CPU caches)."
+)
+
+
+def json_payload(
+    microweb: Microweb,
+    versions: dict[str, str],
+    settings: Settings,
+    github: list[Contender],
+    scaling: list[ScalingResult],
+    checked_groups: list[tuple[str, Contender]],
+    wall_seconds: float,
+) -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "cpu": cpu_model(),
+        "rounds": settings.rounds,
+        "clock": settings.clock,
+        "batch_target_ms": settings.target_ns // 1_000_000,
+        "microweb": {
+            "version": microweb.version,
+            "location": microweb.location,
+            "default_core": microweb.default_core,
+        },
+        "libraries": versions,
+        "github": [
+            {
+                "key": c.key,
+                "label": c.label,
+                "median_us": c.median_us,
+                "wall_samples_us": c.wall_samples_us,
+                "cpu_samples_us": c.cpu_samples_us,
+                "passes_per_batch": c.passes,
+                "lookups_per_pass": c.lookups_per_pass,
+                "build_seconds": c.build_seconds,
+            }
+            for c in github
+            if c.samples_us
+        ],
+        "scaling": [
+            {
+                "routes": r.size,
+                "label": r.label,
+                "results": {
+                    key: {
+                        "median_us": c.median_us,
+                        "wall_samples_us": c.wall_samples_us,
+                        "cpu_samples_us": c.cpu_samples_us,
+                        "build_seconds": c.build_seconds,
+                    }
+                    for key, c in r.contenders.items()
+                    if c.samples_us
+                },
+                "skipped": r.skipped,
+            }
+            for r in scaling
+        ],
+        "mismatches": [
+            {
+                "contender": c.label,
+                "where": where,
+                "method": m.request.method,
+                "path": m.request.path,
+                "expected": repr(m.expected),
+                "got": repr(m.got),
+            }
+            for where, c in checked_groups
+            for m in c.mismatches[:MAX_MISMATCHES_SHOWN]
+        ],
+        "notes": settings.notes,
+        "wall_seconds": wall_seconds,
+    }
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short run (< 30 s)")
+    parser.add_argument(
+        "--rounds", type=int, help="timing rounds (default 41, quick 9)"
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="time batches by the wall clock (default) or by this thread's CPU time",
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--plot", metavar="PATH", help="draw the results (matplotlib)")
+    options = parser.parse_args(argv)
+    if options.rounds is not None and options.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    settings = Settings(
+        rounds=options.rounds or (9 if options.quick else 41),
+        target_ns=(20 if options.quick else 30) * 1_000_000,
+        build_budget=3.0 if options.quick else 30.0,
+        clock=options.clock,
+    )
+    wall_start = time.perf_counter()
+    load_before = _load_average()
+
+    microweb = load_microweb()
+    settings.notes.extend(microweb.notes)
+    versions = library_versions()
+    kinds = adapter_kinds(microweb, versions, settings.notes)
+    source, github_routes = parse_route_file(GITHUB_ROUTES)
+    stream = github_stream(github_routes, SEED)
+    github = measure_github(github_routes, stream, kinds, versions, settings)
+    scaling = measure_scaling(kinds, settings)
+    wall_seconds = time.perf_counter() - wall_start
+    busy_note = shared_cpu_note(github, scaling, settings.clock)
+    if busy_note:
+        settings.notes.append(busy_note)
+
+    footer = (
+        f"- wall time of this run: {wall_seconds:.1f} s; load average before / after: "
+        f"{load_before} / {_load_average()} on {os.cpu_count()} logical CPUs "
+        "(other processes on the machine move every figure; ratios move less)"
+    )
+    scaling_keys = [(kind.key, kind.short_label) for kind in kinds]
+    checked_groups = [("GitHub set", c) for c in github] + [
+        (r.label or f"{r.size:,} generated routes", c)
+        for r in scaling
+        for c in r.contenders.values()
+    ]
+    out = header_lines(microweb, versions, settings, footer)
+    out += [
+        f"## GitHub API route set ({len(github_routes)} routes, "
+        f"{len(stream):,} lookups in the stream: {VALUES_PER_ROUTE} per route, "
+        "distinct parameter values, shuffled)",
+        "",
+        f"Source: {source}",
+        "",
+        *main_table(
+            [c for c in github if not c.mismatches],
+            [c for c in github if c.mismatches],
+        ),
+        "",
+        GITHUB_NOTE,
+        "",
+        f"## Scaling with generated routes (2-6 segments, static words and "
+        f"parameters; {SCALING_STREAM_LENGTH:,} lookups of random routes per size)",
+        "",
+    ]
+    if scaling_keys:
+        out += [
+            *scaling_table(scaling, scaling_keys),
+            "",
+            HOT_ROW_NOTE,
+            "",
+            "Map build time in ms (construct the Map, bind, first match):",
+            "",
+            *build_table(scaling, scaling_keys),
+        ]
+    else:
+        out.append("No router to scale (see the notes).")
+    out += ["", *mismatch_section(checked_groups)]
+    if options.plot:
+        settings.notes.append(
+            draw_plot(
+                options.plot,
+                [c for c in github if c.samples_us],
+                scaling,
+                scaling_keys,
+            )
+        )
+    if settings.notes:
+        out += ["", "## Notes", "", *(f"- {note}" for note in settings.notes)]
+    print("\n".join(out))
+    if options.json:
+        payload = json_payload(
+            microweb, versions, settings, github, scaling, checked_groups, wall_seconds
+        )
+        Path(options.json).write_text(json.dumps(payload, indent=2) + "\n")
+    return 1 if any(c.mismatches for _where, c in checked_groups) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,0 +1,100 @@
+"""Shared fixtures: the routing core twins, side by side in one process.
+
+Core-level tests take ``map_class`` (or ``routing_core``) so that each of them runs
+once on the compiled twin (``microweb._routing_c``) and once on the pure-Python twin
+(``microweb._routing_py``). A native run (``MICROWEB_REQUIRE_EXTENSIONS=1``) fails
+instead of skipping when the compiled twin cannot be imported, so that it can never
+be silently pure.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+CORE_NAMES = ("c", "py")
+
+
+def require_extensions() -> bool:
+    """Tell whether this run must have the compiled cores."""
+    return os.environ.get("MICROWEB_REQUIRE_EXTENSIONS") == "1"
+
+
+def import_routing_core(name: str) -> ModuleType:
+    """Import ``microweb._routing_<name>``, or skip/fail the test as the run demands."""
+    module_name = f"microweb._routing_{name}"
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        if name == "c" and not require_extensions():
+            pytest.skip(f"{module_name} is not importable: {exc}")
+        pytest.fail(f"{module_name} is not importable: {exc}")
+
+
+def pinned_map_class(core: ModuleType) -> type:
+    """Return a ``microweb.routing.Map`` subclass that always uses *core*."""
+    from microweb import routing
+
+    return type("CoreMap", (routing.Map,), {"core": core})
+
+
+def build_map(core: ModuleType, rules: Any = None, **kwargs: Any) -> Any:
+    """Build a ``microweb.routing.Map`` on the routing kernel *core*.
+
+    :param core: ``microweb._routing_c`` or ``microweb._routing_py``.
+    :param rules: the rules, as for ``Map(rules)``.
+    :param kwargs: the other ``Map`` arguments.
+    """
+    return pinned_map_class(core)(rules, **kwargs)
+
+
+@pytest.fixture(scope="session", params=CORE_NAMES)
+def routing_core(request: pytest.FixtureRequest) -> ModuleType:
+    """Each twin of the routing kernel in turn: ``_routing_c``, then ``_routing_py``."""
+    return import_routing_core(request.param)
+
+
+@pytest.fixture(scope="session")
+def map_class(routing_core: ModuleType) -> type:
+    """A ``Map`` subclass pinned to the current ``routing_core``."""
+    return pinned_map_class(routing_core)
+
+
+@pytest.fixture(scope="session")
+def make_map(routing_core: ModuleType) -> Callable[..., Any]:
+    """A factory ``make_map(rules, **map_kwargs)`` building maps on the current core."""
+
+    def make(rules: Any = None, **kwargs: Any) -> Any:
+        return build_map(routing_core, rules, **kwargs)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def routing_cores() -> list[ModuleType]:
+    """Every routing twin importable here: ``[_routing_c, _routing_py]``.
+
+    ``_routing_c`` is left out of a pure install (and fails a native run).
+    """
+    cores = []
+    for name in CORE_NAMES:
+        try:
+            cores.append(importlib.import_module(f"microweb._routing_{name}"))
+        except ImportError as exc:
+            if name == "c" and not require_extensions():
+                continue
+            pytest.fail(f"microweb._routing_{name} is not importable: {exc}")
+    return cores
+
+
+@pytest.fixture(scope="session")
+def twin_cores(routing_cores: list[ModuleType]) -> tuple[ModuleType, ModuleType]:
+    """``(_routing_c, _routing_py)``, for tests comparing the twins to each other."""
+    if len(routing_cores) < 2:
+        pytest.skip("microweb._routing_c is not importable")
+    return routing_cores[0], routing_cores[1]
