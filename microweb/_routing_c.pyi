@@ -52,9 +52,12 @@ class State:
     static: dict[str, State]
     dynamic: list[Transition]
     targets: list[Target]
-    segment: State | None
     by_method: dict[str, Target]
     any_method: Target | None
+    default: State
+    captures: tuple[Transition, ...]
+    positions: tuple[int, ...]
+    plain: bool
     def __init__(self) -> None: ...
 
 @disjoint_base

@@ -226,9 +226,14 @@ cdef class State:
     cdef public dict static
     cdef public list dynamic
     cdef public list targets
-    cdef public State segment
     cdef public dict by_method
     cdef public Target any_method
+    # PERF: the pure twin's ``steer`` dict is the hash table below plus a test for
+    # the empty segment in the walk.
+    cdef public State default
+    cdef public tuple captures
+    cdef public tuple positions
+    cdef public bint plain
     cdef StaticEdge* _edges
     cdef Py_ssize_t _mask
 
@@ -236,9 +241,12 @@ cdef class State:
         self.static = {}
         self.dynamic = []
         self.targets = []
-        self.segment = None
         self.by_method = {}
         self.any_method = None
+        self.default = self
+        self.captures = ()
+        self.positions = ()
+        self.plain = True
 
     def __dealloc__(self):
         PyMem_Free(self._edges)
@@ -307,6 +315,14 @@ cdef class State:
         return None
 
 
+# Where the optimistic descent goes when it cannot follow: it stays there.
+cdef State NOWHERE = State()
+# PERF: the walk notes where each dynamic edge's segment starts and ends; a path that
+# takes more dynamic edges than this goes to the full search.
+cdef enum:
+    MAX_CAPTURES = 32
+
+
 cdef class Matcher:
     """Werkzeug's matching semantics over a segment state machine."""
 
@@ -350,7 +366,7 @@ cdef class Matcher:
     def compile(self):
         """Order the dynamic edges and build the lookup tables; call after adding."""
         self._static_paths = {}
-        _compile_state(self._root)
+        _compile_state(self._root, (), (), -2)
         for domain, state in self._root.static.items():
             paths = self._static_paths.setdefault(domain, {})
             _collect_static_paths(state, [], paths)
@@ -369,10 +385,11 @@ cdef class Matcher:
         cdef Target target
         cdef PyObject* found
         cdef list values
-        cdef Py_ssize_t index, start, end
+        cdef Py_ssize_t index, start, end, count
+        cdef Py_ssize_t starts[MAX_CAPTURES]
+        cdef Py_ssize_t ends[MAX_CAPTURES]
         cdef int kind
         cdef void* data
-        cdef str part
         cdef dict args
         cdef tuple names
         if length > 0 and PyUnicode_READ_CHAR(path_info, 0) == u"/" and (
@@ -393,50 +410,57 @@ cdef class Matcher:
                     if target.defaults is None:
                         return target.rule, {}
                     return target.rule, dict(target.defaults)
-        # The greedy descent: the first branch the full search would try.
         found = PyDict_GetItemWithError(self._root.static, domain)
         if found is not NULL:
             state = <State>found
-            values = []
             # PERF: the pure twin splits the path; here the walk reads it in place and
-            # makes a string only for a segment that a dynamic edge takes.
+            # notes the spans the dynamic edges take, to slice them once at the end.
             kind = PyUnicode_KIND(path)
             data = PyUnicode_DATA(path)
             length = PyUnicode_GET_LENGTH(path)
             start = 0
+            count = 0
             while True:
                 end = _segment_end(kind, data, start, length)
                 following = state._static_span(
                     kind, data, start, end, _hash_span(kind, data, start, end)
                 )
                 if following is None:
-                    following = state.segment
-                    part = PyUnicode_Substring(path, start, end)
-                    if following is not None and end > start:
-                        values.append(part)
-                    else:
-                        following = _follow_dynamic(state, part, values)
-                        if following is None:
-                            break
+                    following = state.default
+                    if end == start or following is NOWHERE or count == MAX_CAPTURES:
+                        state = NOWHERE
+                        break
+                    starts[count] = start
+                    ends[count] = end
+                    count += 1
                 state = following
                 if end == length:
                     break
                 start = end + 1
-            if following is not None:
-                target = _target_for(state, method)
-                if target is not None:
-                    if target.plain:
-                        # PERF: the pure twin spells out dicts of one to three entries;
-                        # here one loop is as fast.
-                        args = {}
-                        names = target.names
-                        for index in range(PyList_GET_SIZE(values)):
-                            args[<object>PyTuple_GET_ITEM(names, index)] = (
-                                <object>PyList_GET_ITEM(values, index)
-                            )
-                        if target.defaults is not None:
-                            args.update(target.defaults)
-                        return target.rule, args
+            target = _target_for(state, method)
+            if target is not None:
+                if state.plain:
+                    # Every edge on the way takes any non-empty segment, and no
+                    # converter changes its value: nothing to check or convert.
+                    # PERF: the pure twin spells out dicts of up to three entries;
+                    # here one loop is as fast.
+                    args = {}
+                    names = target.names
+                    for index in range(count):
+                        args[<object>PyTuple_GET_ITEM(names, index)] = (
+                            PyUnicode_Substring(path, starts[index], ends[index])
+                        )
+                    if target.defaults is not None:
+                        args.update(target.defaults)
+                    return target.rule, args
+                values = _check_captures(
+                    state,
+                    [
+                        PyUnicode_Substring(path, starts[index], ends[index])
+                        for index in range(count)
+                    ],
+                )
+                if values is not None:
                     try:
                         return target.rule, target.convert(values)
                     except ValueError:
@@ -486,16 +510,18 @@ cdef inline Target _target_for(State state, str method):
     return state.any_method
 
 
-cdef void _compile_state(State state) except *:
-    cdef Transition first
+cdef void _compile_state(
+    State state, tuple captures, tuple positions, Py_ssize_t index
+) except *:
+    """Prepare *state*, reached by *captures* taking the parts at *positions*.
+
+    *index* is the index, in the split path, of the part that led here: -1 for the
+    domain, -2 for the root.
+    """
     cdef Target target
     cdef Transition transition
     state._index_static()
     state.dynamic.sort(key=_transition_weight)
-    first = state.dynamic[0] if state.dynamic else None
-    state.segment = None
-    if first is not None and first.min_length == 1 and first.max_length < 0:
-        state.segment = first.state
     state.by_method = {}
     state.any_method = None
     for target in state.targets:
@@ -506,10 +532,28 @@ cdef void _compile_state(State state) except *:
         for method in target.methods or ():
             if method not in state.by_method:
                 state.by_method[method] = _first_accepting(state.targets, method)
+    state.default = NOWHERE
+    if state.dynamic and not (<Transition>state.dynamic[0]).final:
+        state.default = (<Transition>state.dynamic[0]).state
+    state.captures = captures
+    state.positions = positions
+    state.plain = all(
+        (<Transition>transition).min_length == 1
+        and (<Transition>transition).max_length < 0
+        for transition in captures
+    )
     for child in state.static.values():
-        _compile_state(child)
+        _compile_state(child, captures, positions, index + 1)
     for transition in state.dynamic:
-        _compile_state(transition.state)
+        if transition.final:
+            _compile_state(transition.state, (), (), -1)
+        else:
+            _compile_state(
+                transition.state,
+                (*captures, transition),
+                (*positions, index + 1),
+                index + 1,
+            )
 
 
 cdef Target _first_accepting(list targets, str method):
@@ -533,22 +577,20 @@ cdef void _collect_static_paths(State state, list segments, dict paths) except *
         segments.pop()
 
 
-cdef State _follow_dynamic(State state, str part, list values):
-    """Take the first dynamic edge that captures *part*, for the greedy descent.
-
-    ``None`` when none does, or when an edge that takes the rest of the path comes
-    first: the full search handles those.
-    """
-    cdef Transition transition
+# PERF: the pure twin picks the segments out of the split path by position; here
+# they come already sliced, one per dynamic edge.
+cdef list _check_captures(State state, list segments):
+    """The values the optimistic descent took on the way to *state*, or ``None``
+    when an edge it took does not accept its segment."""
+    cdef list values = []
     cdef list captured
-    for transition in state.dynamic:
-        if transition.final:
+    cdef Py_ssize_t index
+    for index in range(len(state.captures)):
+        captured = (<Transition>state.captures[index]).capture(segments[index])
+        if captured is None:
             return None
-        captured = transition.capture(part)
-        if captured is not None:
-            values += captured
-            return transition.state
-    return None
+        values += captured
+    return values
 
 
 cdef tuple _search(

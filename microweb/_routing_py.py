@@ -3,10 +3,16 @@
 The front module, :mod:`microweb.routing`, parses rules into parts and hands them to a
 :class:`Matcher`. Matching is Werkzeug's state machine: one state per path segment,
 static transitions tried before dynamic ones, dynamic ones in weight order, depth first.
-Two shortcuts give the same answer faster: every fully static path is one dict lookup,
-and a greedy descent, which is the first branch of the depth-first search, answers
-most requests without backtracking. Only a miss, a redirect or a converter that says no
-runs the full search.
+Two shortcuts give the same answer faster:
+
+* every fully static path is one dict lookup;
+* an *optimistic descent* follows, at each segment, the static edge or else the first
+  dynamic edge, without looking at the segment; the state it ends in knows which
+  segments its dynamic edges took, and checks them once at the end. When they pass,
+  this is the first branch of the depth-first search, so its answer is the search's.
+
+Only a miss, a redirect, a 405, an edge that takes the rest of the path, or a check
+that fails runs the full search.
 
 A part, as the front module passes it, is a tuple::
 
@@ -144,16 +150,37 @@ class Transition:
 class State:
     """A node of the state machine: the rules ending here and the ways onward."""
 
-    __slots__ = ("static", "dynamic", "targets", "segment", "by_method", "any_method")
+    __slots__ = (
+        "static",
+        "dynamic",
+        "targets",
+        "by_method",
+        "any_method",
+        "steer",
+        "default",
+        "captures",
+        "positions",
+        "plain",
+    )
 
     def __init__(self) -> None:
         self.static: dict[str, State] = {}
         self.dynamic: list[Transition] = []
         self.targets: list[Target] = []
-        # The next state when the first dynamic edge takes any non-empty segment.
-        self.segment: State | None = None
         self.by_method: dict[str, Target] = {}
         self.any_method: Target | None = None
+        # For the optimistic descent: the static edges, with ``""`` leading nowhere
+        # unless a static edge takes it; the first dynamic edge's state otherwise.
+        self.steer: dict[str, State] = {}
+        self.default: State = self
+        # The dynamic edges on the way here, and which segment each one took.
+        self.captures: tuple[Transition, ...] = ()
+        self.positions: tuple[int, ...] = ()
+        self.plain = True
+
+
+# Where the optimistic descent goes when it cannot follow: it stays there.
+NOWHERE = State()
 
 
 class Matcher:
@@ -193,7 +220,7 @@ class Matcher:
     def compile(self) -> None:
         """Order the dynamic edges and build the lookup tables; call after adding."""
         self._static_paths = {}
-        _compile_state(self._root)
+        _compile_state(self._root, (), (), -2)
         for domain, state in self._root.static.items():
             paths = self._static_paths.setdefault(domain, {})
             _collect_static_paths(state, [], paths)
@@ -218,44 +245,46 @@ class Matcher:
                     if target.defaults is None:
                         return target.rule, {}
                     return target.rule, dict(target.defaults)
-        # The greedy descent: the first branch the full search would try.
         state = self._root.static.get(domain)
         if state is not None:
-            values: list[str] = []
-            for part in path.split("/"):
-                following = state.static.get(part)
-                if following is None:
-                    following = state.segment
-                    if following is not None and part:
-                        values.append(part)
+            parts = path.split("/")
+            for part in parts:
+                state = state.steer.get(part, state.default)
+            target = state.by_method.get(method, state.any_method)
+            if target is not None:
+                if state.plain:
+                    # Every edge on the way takes any non-empty segment, and no
+                    # converter changes its value: nothing to check or convert.
+                    # PERF: a dict display is several times faster than dict(zip())
+                    # for the zero to three arguments most rules have.
+                    names = target.names
+                    positions = state.positions
+                    count = len(positions)
+                    if count == 0:
+                        args = {}
+                    elif count == 1:
+                        args = {names[0]: parts[positions[0]]}
+                    elif count == 2:
+                        args = {
+                            names[0]: parts[positions[0]],
+                            names[1]: parts[positions[1]],
+                        }
+                    elif count == 3:
+                        args = {
+                            names[0]: parts[positions[0]],
+                            names[1]: parts[positions[1]],
+                            names[2]: parts[positions[2]],
+                        }
                     else:
-                        following = _follow_dynamic(state, part, values)
-                        if following is None:
-                            break
-                state = following
-            else:
-                target = state.by_method.get(method, state.any_method)
-                if target is not None:
-                    if target.plain:
-                        # PERF: a dict display is several times faster than dict(zip())
-                        # for the one to three arguments most rules have.
-                        names = target.names
-                        count = len(values)
-                        if count == 1:
-                            args = {names[0]: values[0]}
-                        elif count == 2:
-                            args = {names[0]: values[0], names[1]: values[1]}
-                        elif count == 3:
-                            args = {
-                                names[0]: values[0],
-                                names[1]: values[1],
-                                names[2]: values[2],
-                            }
-                        else:
-                            args = dict(zip(names, values, strict=True))
-                        if target.defaults is not None:
-                            args.update(target.defaults)
-                        return target.rule, args
+                        args = {
+                            name: parts[position]
+                            for name, position in zip(names, positions, strict=True)
+                        }
+                    if target.defaults is not None:
+                        args.update(target.defaults)
+                    return target.rule, args
+                values = _check_captures(state, parts)
+                if values is not None:
                     try:
                         return target.rule, target.convert(values)
                     except ValueError:
@@ -299,12 +328,18 @@ class Matcher:
             return None, allowed
 
 
-def _compile_state(state: State) -> None:
+def _compile_state(
+    state: State,
+    captures: tuple[Transition, ...],
+    positions: tuple[int, ...],
+    index: int,
+) -> None:
+    """Prepare *state*, reached by *captures* taking the parts at *positions*.
+
+    *index* is the index, in the split path, of the part that led here: -1 for the
+    domain, -2 for the root.
+    """
     state.dynamic.sort(key=_transition_weight)
-    first = state.dynamic[0] if state.dynamic else None
-    state.segment = None
-    if first is not None and first.min_length == 1 and first.max_length < 0:
-        state.segment = first.state
     state.by_method = {}
     state.any_method = None
     for target in state.targets:
@@ -315,10 +350,29 @@ def _compile_state(state: State) -> None:
         for method in target.methods or ():
             if method not in state.by_method:
                 state.by_method[method] = _first_accepting(state.targets, method)
+    state.steer = dict(state.static)
+    state.default = NOWHERE
+    if state.dynamic and not state.dynamic[0].final:
+        state.default = state.dynamic[0].state
+        state.steer.setdefault("", NOWHERE)
+    state.captures = captures
+    state.positions = positions
+    state.plain = all(
+        transition.min_length == 1 and transition.max_length < 0
+        for transition in captures
+    )
     for child in state.static.values():
-        _compile_state(child)
+        _compile_state(child, captures, positions, index + 1)
     for transition in state.dynamic:
-        _compile_state(transition.state)
+        if transition.final:
+            _compile_state(transition.state, (), (), -1)
+        else:
+            _compile_state(
+                transition.state,
+                (*captures, transition),
+                (*positions, index + 1),
+                index + 1,
+            )
 
 
 def _first_accepting(targets: list[Target], method: str) -> Target:
@@ -343,20 +397,16 @@ def _collect_static_paths(
         segments.pop()
 
 
-def _follow_dynamic(state: State, part: str, values: list[str]) -> State | None:
-    """Take the first dynamic edge that captures *part*, for the greedy descent.
-
-    ``None`` when none does, or when an edge that takes the rest of the path comes
-    first: the full search handles those.
-    """
-    for transition in state.dynamic:
-        if transition.final:
+def _check_captures(state: State, parts: list[str]) -> list[str] | None:
+    """The values the optimistic descent took on the way to *state*, or ``None``
+    when an edge it took does not accept its segment."""
+    values: list[str] = []
+    for transition, position in zip(state.captures, state.positions, strict=True):
+        captured = transition.capture(parts[position])
+        if captured is None:
             return None
-        captured = transition.capture(part)
-        if captured is not None:
-            values += captured
-            return transition.state
-    return None
+        values += captured
+    return values
 
 
 def _search(

@@ -12,6 +12,10 @@ answers wrongly is reported and not timed), then the contenders are timed round-
 one batch of lookups each per round, the starting contender rotating between rounds.
 The table shows the median over rounds of the microseconds per lookup.
 
+microweb is timed twice on each map: through the Werkzeug-compatible
+``adapter.match(path, method)``, and at the core, ``map._matcher.match("", path,
+method)``, the call microweb's request dispatcher makes per request.
+
 Speed is measured here and only here; tests never assert timings.
 """
 
@@ -267,16 +271,20 @@ def build_adapter(
     return adapter, time.perf_counter() - start
 
 
-def build_adapter_contender(
-    key: str,
-    label: str,
-    map_class: type,
-    rule_class: type,
-    routes: list[Route],
-    stream: list[Request],
-) -> Contender:
-    adapter, build_seconds = build_adapter(map_class, rule_class, routes, stream[0])
-    return adapter_contender(key, label, adapter, build_seconds, stream)
+def kind_contenders(
+    kind: AdapterKind, adapter: Any, build_seconds: float, stream: list[Request]
+) -> list[Contender]:
+    """The adapter row of a kind, then its core row when it has one (microweb)."""
+    contenders = [
+        adapter_contender(kind.key, kind.label, adapter, build_seconds, stream)
+    ]
+    if kind.has_core:
+        contenders.append(
+            core_contender(
+                kind.core_key, kind.core_label, adapter, build_seconds, stream
+            )
+        )
+    return contenders
 
 
 def adapter_contender(
@@ -296,6 +304,47 @@ def adapter_contender(
         stream,
         lambda r: ((r.route.endpoint, r.args), tuple(match(r.path, r.method))),
     )
+    return contender
+
+
+#: The domain the core matches on when neither subdomains nor hosts are matched.
+CORE_DOMAIN = ""
+
+
+def _loop_core(match: Callable[[str, str, str], Any], pairs: list[tuple[str, str]]):
+    def run(passes: int) -> None:
+        domain = CORE_DOMAIN
+        for _ in range(passes):
+            for path, method in pairs:
+                match(domain, path, method)
+
+    return run
+
+
+def core_contender(
+    key: str, label: str, adapter: Any, build_seconds: float, stream: list[Request]
+) -> Contender:
+    """Times ``map._matcher.match("", path, method)``, the core call under the adapter.
+
+    This is the call microweb's request dispatcher makes per request: it returns
+    ``(rule, args)`` on a match, ``(None, new_path)`` for a redirect and
+    ``(None, allowed_methods)`` otherwise, with no Werkzeug-API layer on top.
+    """
+    match = adapter.map._matcher.match
+    contender = Contender(
+        key,
+        label,
+        _loop_core(match, [(r.path, r.method) for r in stream]),
+        len(stream),
+        build_seconds,
+    )
+
+    def answer(request: Request):
+        rule, result = match(CORE_DOMAIN, request.path, request.method)
+        got = (None if rule is None else rule.endpoint, result)
+        return (request.route.endpoint, request.args), got
+
+    _check(contender, stream, answer)
     return contender
 
 
@@ -721,10 +770,27 @@ class AdapterKind:
     label: str
     map_class: type
     rule_class: type
+    #: microweb: also time the core call ``map._matcher.match`` on the same map
+    has_core: bool = False
 
     @property
     def short_label(self) -> str:
         return self.label.replace(".routing.Map", "")
+
+    @property
+    def core_key(self) -> str:
+        return f"{self.key}-core"
+
+    @property
+    def core_label(self) -> str:
+        return f"{self.label} — core"
+
+    def columns(self) -> list[tuple[str, str]]:
+        """Scaling-table columns: (key, label), the core one after the adapter one."""
+        columns = [(self.key, self.short_label)]
+        if self.has_core:
+            columns.append((self.core_key, self.core_label))
+        return columns
 
 
 def adapter_kinds(
@@ -737,7 +803,9 @@ def adapter_kinds(
             ("pure", "microweb pure", microweb.pure_map),
         ):
             if map_class is not None:
-                kinds.append(AdapterKind(key, label, map_class, microweb.rule))
+                kinds.append(
+                    AdapterKind(key, label, map_class, microweb.rule, has_core=True)
+                )
     if versions["werkzeug"] == "not installed":
         notes.append("werkzeug skipped: not installed")
     else:
@@ -766,18 +834,13 @@ def measure_github(
     contenders: list[Contender] = []
     for kind in kinds:
         try:
-            contenders.append(
-                build_adapter_contender(
-                    kind.key,
-                    kind.label,
-                    kind.map_class,
-                    kind.rule_class,
-                    routes,
-                    stream,
-                )
+            adapter, seconds = build_adapter(
+                kind.map_class, kind.rule_class, routes, stream[0]
             )
         except Exception as exc:
             notes.append(f"{kind.label} skipped: building the map failed ({exc!r})")
+            continue
+        contenders.extend(kind_contenders(kind, adapter, seconds, stream))
     for name, builder in (
         ("falcon", build_falcon_contender),
         ("bottle", build_bottle_contender),
@@ -816,14 +879,14 @@ def measure_scaling(
         result = ScalingResult(size, {}, {})
         for kind in kinds:
             if kind.key in dropped:
-                result.skipped[kind.key] = "dropped"
+                _skip(result, kind, "dropped")
                 continue
             if kind.key in last_build:
                 previous_size, previous_seconds = last_build[kind.key]
                 predicted = previous_seconds * (size / previous_size) ** 1.1
                 if predicted > settings.build_budget:
                     dropped.add(kind.key)
-                    result.skipped[kind.key] = "too slow to build"
+                    _skip(result, kind, "too slow to build")
                     notes.append(
                         f"{kind.label} at {size:,} routes dropped: its map build at "
                         f"{previous_size:,} routes took {previous_seconds:.2f} s, "
@@ -837,18 +900,13 @@ def measure_scaling(
                 )
             except Exception as exc:
                 dropped.add(kind.key)
-                result.skipped[kind.key] = "build failed"
+                _skip(result, kind, "build failed")
                 notes.append(f"{kind.label} at {size:,} routes: build failed ({exc!r})")
                 continue
             last_build[kind.key] = (size, seconds)
             if size == largest:
                 largest_adapter[kind.key] = adapter
-            contender = adapter_contender(
-                kind.key, kind.label, adapter, seconds, stream
-            )
-            if contender.mismatches:
-                result.skipped[kind.key] = "wrong answers"
-            result.contenders[kind.key] = contender
+            _add(result, kind_contenders(kind, adapter, seconds, stream))
         results.append(result)
     # The largest maps again, with a stream that only hits their first ten routes:
     # what remains of the growth is the algorithm; the rest is memory locality.
@@ -860,16 +918,25 @@ def measure_scaling(
     for kind in kinds:
         adapter = largest_adapter.get(kind.key)
         if adapter is None:
-            hot.skipped[kind.key] = "dropped"
+            _skip(hot, kind, "dropped")
             continue
-        contender = adapter_contender(kind.key, kind.label, adapter, 0.0, hot_stream)
-        if contender.mismatches:
-            hot.skipped[kind.key] = "wrong answers"
-        hot.contenders[kind.key] = contender
+        _add(hot, kind_contenders(kind, adapter, 0.0, hot_stream))
     results.append(hot)
     timed = [c for r in results for c in r.contenders.values() if not c.mismatches]
     measure_round_robin(timed, settings.rounds, settings.target_ns, settings.clock)
     return results
+
+
+def _skip(result: ScalingResult, kind: AdapterKind, reason: str) -> None:
+    for key, _label in kind.columns():
+        result.skipped[key] = reason
+
+
+def _add(result: ScalingResult, contenders: list[Contender]) -> None:
+    for contender in contenders:
+        if contender.mismatches:
+            result.skipped[contender.key] = "wrong answers"
+        result.contenders[contender.key] = contender
 
 
 def build_table(results: list[ScalingResult], keys: list[tuple[str, str]]):
@@ -947,18 +1014,24 @@ def shared_cpu_note(
 GITHUB_NOTE = (
     "Ratios are (that router's µs) / (this row's µs): above 1 means this row is "
     "faster. microweb and Werkzeug: `adapter.match(path, method)` on an adapter "
-    "bound once, one Rule per (method, path). Falcon: `CompiledRouter.find(path)`; "
-    "Falcon routes by path only, the method is then looked up on the resource, so "
-    "its figure leaves out the method dispatch the others include. Bottle: "
-    "`Router.match(environ)` with the environ dicts built before timing. The dict "
-    "row is `dict.get(path)` on the exact path string of every request in the "
-    "stream: the physical floor (loop + one hash lookup), not a router."
+    "bound once, one Rule per (method, path). microweb — core: "
+    '`map._matcher.match("", path, method)` on the same map, the call microweb\'s '
+    "request dispatcher makes per request, without the Werkzeug-API layer "
+    "(`(rule, args)` back, no exceptions). Falcon: `CompiledRouter.find(path)`, "
+    "likewise a core-level call; Falcon routes by path only, the method is then "
+    "looked up on the resource, so its figure leaves out the method dispatch the "
+    "others include. Fair pairings: the core rows against Falcon, the adapter rows "
+    "against Werkzeug's `adapter.match`. Bottle: `Router.match(environ)` with the "
+    "environ dicts built before timing. The dict row is `dict.get(path)` on the "
+    "exact path string of every request in the stream: the physical floor "
+    "(loop + one hash lookup), not a router."
 )
 
 HOT_ROW_NOTE = (
-    "The last row reuses the largest maps with a stream that hits only their "
-    "first ten routes: growth left there is the algorithm's, the rest comes from "
-    "memory locality (a large map does not stay in the CPU caches)."
+    "The — core columns time `map._matcher.match` on the same maps as the "
+    "microweb columns. The last row reuses the largest maps with a stream that hits "
+    "only their first ten routes: growth left there is the algorithm's, the rest "
+    "comes from memory locality (a large map does not stay in the CPU caches)."
 )
 
 
@@ -1077,7 +1150,9 @@ def run(argv: list[str] | None = None) -> int:
         f"{load_before} / {_load_average()} on {os.cpu_count()} logical CPUs "
         "(other processes on the machine move every figure; ratios move less)"
     )
-    scaling_keys = [(kind.key, kind.short_label) for kind in kinds]
+    scaling_keys = [column for kind in kinds for column in kind.columns()]
+    # a core row runs on its adapter row's map: one build, shown once
+    build_keys = [(kind.key, kind.short_label) for kind in kinds]
     checked_groups = [("GitHub set", c) for c in github] + [
         (r.label or f"{r.size:,} generated routes", c)
         for r in scaling
@@ -1110,7 +1185,7 @@ def run(argv: list[str] | None = None) -> int:
             "",
             "Map build time in ms (construct the Map, bind, first match):",
             "",
-            *build_table(scaling, scaling_keys),
+            *build_table(scaling, build_keys),
         ]
     else:
         out.append("No router to scale (see the notes).")
