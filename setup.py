@@ -29,9 +29,10 @@ REQUIRE_EXTENSIONS = (
     or os.environ.get("CIBUILDWHEEL") == "1"
 )
 
-# One entry per compiled core; _dispatch_c and _signing_c join this list later.
+# One entry per compiled core; _signing_c joins this list later.
 EXTENSIONS = [
     Extension("microweb._routing_c", ["microweb/_routing_c.pyx"]),
+    Extension("microweb._dispatch_c", ["microweb/_dispatch_c.pyx"]),
 ]
 
 CYTHON_DIRECTIVES = {

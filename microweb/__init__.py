@@ -2,12 +2,45 @@
 
 from __future__ import annotations
 
-from . import routing
+from . import dispatch, routing
 from ._cores import is_native
+from .app import App
+from .config import Config
+from .ctx import (
+    after_this_request,
+    copy_current_request_context,
+    has_app_context,
+    has_request_context,
+)
+from .globals import current_app, g, request
+from .helpers import abort, make_response, redirect, url_for
+from .json import jsonify
+from .wrappers import Request, Response
 
 __version__ = "0.1.0"
 
 #: ``"native"`` when the compiled cores are loaded, ``"pure"`` otherwise.
-IMPLEMENTATION: str = "native" if is_native(routing.core) else "pure"
+IMPLEMENTATION: str = (
+    "native" if is_native(routing.core) and is_native(dispatch.core) else "pure"
+)
 
-__all__ = ["IMPLEMENTATION", "__version__"]
+__all__ = [
+    "IMPLEMENTATION",
+    "App",
+    "Config",
+    "Request",
+    "Response",
+    "__version__",
+    "abort",
+    "after_this_request",
+    "copy_current_request_context",
+    "current_app",
+    "g",
+    "has_app_context",
+    "has_request_context",
+    "jsonify",
+    "make_response",
+    "redirect",
+    "request",
+    "url_for",
+]

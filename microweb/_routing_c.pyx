@@ -335,8 +335,12 @@ cdef class Matcher:
         self._root = State()
         self._static_paths = {}
 
-    def add(self, list parts, Target target):
-        """Add a rule's parts; return the earlier rule that shadows it, if any."""
+    def add(self, list parts, Target target, frozenset claimed):
+        """Add a rule's parts; return the earlier rule that shadows it, if any.
+
+        *claimed* are the methods the rule was written for (``None``: all); an
+        earlier rule on the same pattern that takes one of them shadows it.
+        """
         cdef State state = self._root
         cdef Transition transition
         cdef Target earlier
@@ -356,8 +360,8 @@ cdef class Matcher:
         for earlier in state.targets:
             if (
                 earlier.methods is None
-                or target.methods is None
-                or not earlier.methods.isdisjoint(target.methods)
+                or claimed is None
+                or not earlier.methods.isdisjoint(claimed)
             ):
                 return earlier.rule
         state.targets.append(target)

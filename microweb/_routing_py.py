@@ -191,8 +191,17 @@ class Matcher:
         self._root = State()
         self._static_paths: dict[str, dict[str, State]] = {}
 
-    def add(self, parts: list[tuple[Any, ...]], target: Target) -> Any:
-        """Add a rule's parts; return the earlier rule that shadows it, if any."""
+    def add(
+        self,
+        parts: list[tuple[Any, ...]],
+        target: Target,
+        claimed: frozenset[str] | None,
+    ) -> Any:
+        """Add a rule's parts; return the earlier rule that shadows it, if any.
+
+        *claimed* are the methods the rule was written for (``None``: all); an
+        earlier rule on the same pattern that takes one of them shadows it.
+        """
         state = self._root
         for part in parts:
             if part[0]:
@@ -210,8 +219,8 @@ class Matcher:
         for earlier in state.targets:
             if (
                 earlier.methods is None
-                or target.methods is None
-                or not earlier.methods.isdisjoint(target.methods)
+                or claimed is None
+                or not earlier.methods.isdisjoint(claimed)
             ):
                 return earlier.rule
         state.targets.append(target)

@@ -69,17 +69,20 @@ __all__ = [
 
 
 class ShadowedRuleError(ValueError):
-    """A rule can never match because an earlier rule takes all its requests.
+    """A rule cannot be reached for a method it was written for: an earlier rule
+    with the same pattern takes that method first.
 
-    Werkzeug keeps such a rule silently; microweb refuses it when it is added.
+    Werkzeug keeps such a rule silently; microweb refuses it when it is added. The
+    ``HEAD`` that ``GET`` implies and the ``OPTIONS`` answered automatically do not
+    count, so ``@app.get("/items")`` beside ``@app.post("/items")`` is fine.
 
     .. versionadded:: 0.1
     """
 
     def __init__(self, rule: Rule, earlier: Rule) -> None:
         super().__init__(
-            f"{rule!r} can never match: {earlier!r} has the same pattern and takes"
-            " the same methods. Remove one, or give them different methods."
+            f"{rule!r} is shadowed: {earlier!r} has the same pattern and takes"
+            " one of its methods first. Remove one, or give them different methods."
         )
         self.rule = rule
         self.earlier = earlier
@@ -174,7 +177,9 @@ class Map:
         for rule in t.cast("t.Iterable[Rule]", rules):
             rule.bind(self)
             if not rule.build_only:
-                earlier = self._matcher.add(rule._parts, self._target(rule))
+                earlier = self._matcher.add(
+                    rule._parts, self._target(rule), _claimed_methods(rule)
+                )
                 if earlier is not None:
                     raise ShadowedRuleError(rule, earlier)
             self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
@@ -307,6 +312,19 @@ class Map:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({pformat(list(self.iter_rules()))})"
+
+
+def _claimed_methods(rule: Rule) -> frozenset[str] | None:
+    """The methods *rule* was written for: not the ``HEAD`` that ``GET`` implies,
+    nor the ``OPTIONS`` the framework answers for it (``None``: every method)."""
+    if rule.methods is None:
+        return None
+    claimed = set(rule.methods)
+    if "GET" in claimed:
+        claimed.discard("HEAD")
+    if getattr(rule, "provide_automatic_options", False):
+        claimed.discard("OPTIONS")
+    return frozenset(claimed)
 
 
 def _decoded(value: str | None) -> str | None:

@@ -14,7 +14,7 @@ The table shows the median over rounds of the microseconds per lookup.
 
 microweb is timed twice on each map: through the Werkzeug-compatible
 ``adapter.match(path, method)``, and at the core, ``map._matcher.match("", path,
-method)``, the call microweb's request dispatcher makes per request.
+method)``, the call microweb's request dispatcher will make per request.
 
 Speed is measured here and only here; tests never assert timings.
 """
@@ -326,7 +326,7 @@ def core_contender(
 ) -> Contender:
     """Times ``map._matcher.match("", path, method)``, the core call under the adapter.
 
-    This is the call microweb's request dispatcher makes per request: it returns
+    The call microweb's request dispatcher will make per request: it returns
     ``(rule, args)`` on a match, ``(None, new_path)`` for a redirect and
     ``(None, allowed_methods)`` otherwise, with no Werkzeug-API layer on top.
     """
@@ -1016,7 +1016,7 @@ GITHUB_NOTE = (
     "faster. microweb and Werkzeug: `adapter.match(path, method)` on an adapter "
     "bound once, one Rule per (method, path). microweb — core: "
     '`map._matcher.match("", path, method)` on the same map, the call microweb\'s '
-    "request dispatcher makes per request, without the Werkzeug-API layer "
+    "request dispatcher will make per request, without the Werkzeug-API layer "
     "(`(rule, args)` back, no exceptions). Falcon: `CompiledRouter.find(path)`, "
     "likewise a core-level call; Falcon routes by path only, the method is then "
     "looked up on the resource, so its figure leaves out the method dispatch the "

@@ -98,3 +98,61 @@ def twin_cores(routing_cores: list[ModuleType]) -> tuple[ModuleType, ModuleType]
     if len(routing_cores) < 2:
         pytest.skip("microweb._routing_c is not importable")
     return routing_cores[0], routing_cores[1]
+
+
+# -- application fixtures -------------------------------------------------------------
+
+
+def wrap_in_validator(app: Any) -> Any:
+    """Route every request to *app* through ``wsgiref.validate.validator``.
+
+    The validator checks PEP 3333 on both sides of the call: the environ the test
+    client builds, and the status, headers, body iterable and ``close()`` the app
+    gives back. Wrapping ``app.wsgi_app`` (not ``app``) is Flask's documented way
+    to add WSGI middleware, so it works the same on Flask and on microweb.
+    """
+    from wsgiref.validate import validator
+
+    app.wsgi_app = validator(app.wsgi_app)
+    return app
+
+
+def microweb_framework() -> Any:
+    """The namespace of Flask-named microweb objects; skip while microweb lacks them."""
+    from port_app import microweb_namespace
+
+    try:
+        return microweb_namespace()
+    except (ImportError, AttributeError) as exc:
+        pytest.skip(f"microweb's app layer is not importable yet: {exc!r}")
+
+
+def flask_framework() -> Any:
+    """The namespace of Flask's own objects (the reference)."""
+    pytest.importorskip("flask")
+    from port_app import flask_namespace
+
+    return flask_namespace()
+
+
+@pytest.fixture
+def fw() -> Any:
+    """The framework under test: microweb's Flask-named objects (``fw.Flask`` is
+    ``microweb.App``). Test modules that also check Flask override this fixture
+    with one parametrized over both frameworks."""
+    return microweb_framework()
+
+
+@pytest.fixture
+def app(fw: Any) -> Any:
+    """``fw.Flask(__name__)`` in testing mode, with ``wsgi_app`` behind the PEP 3333
+    validator."""
+    application = fw.Flask(__name__)
+    application.testing = True
+    return wrap_in_validator(application)
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    """``app.test_client()``."""
+    return app.test_client()

@@ -1,0 +1,60 @@
+"""Type stubs for the compiled dispatch kernel; the pure twin has the same names."""
+
+from typing import Any
+
+from typing_extensions import disjoint_base
+
+IMPLEMENTATION: str
+TEXT_HTML: str
+APPLICATION_JSON: str
+
+@disjoint_base
+class Endpoint:
+    view: Any
+    automatic_options: bool
+    redirects: bool
+    preprocessors: tuple[Any, ...]
+    before: tuple[Any, ...]
+    fast: bool
+    def __init__(
+        self,
+        view: Any,
+        automatic_options: bool,
+        redirects: bool,
+        preprocessors: tuple[Any, ...],
+        before: tuple[Any, ...],
+        fast: bool,
+    ) -> None: ...
+
+@disjoint_base
+class Dispatcher:
+    app: Any
+    matcher: Any
+    unmatched: Endpoint
+    context_class: Any
+    context_var: Any
+    json_body: Any
+    status_lines: dict[int, str]
+    tear_down: bool
+    error_bodies: dict[type, bytes]
+    def __init__(
+        self,
+        app: Any,
+        matcher: Any,
+        unmatched: Endpoint,
+        context_class: Any,
+        context_var: Any,
+        json_body: Any,
+        status_lines: dict[int, str],
+        tear_down: bool,
+    ) -> None: ...
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any: ...
+    def dispatch(
+        self, context: Any, environ: dict[str, Any], start_response: Any
+    ) -> Any: ...
+    def fast_body(
+        self, rv: Any, method: str, start_response: Any
+    ) -> list[bytes] | None: ...
+    def error_body(
+        self, error: Any, method: str, start_response: Any
+    ) -> list[bytes] | None: ...

@@ -1,0 +1,241 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Dispatch kernel, compiled: a translation of ``_dispatch_py.py``.
+
+Same names, same algorithm, same order as the pure twin, which is the specification;
+read the two side by side. ``# PERF:`` marks where the C idiom differs and why.
+"""
+
+from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set, get_value
+from cpython.unicode cimport PyUnicode_GET_LENGTH
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+cdef extern from "Python.h":
+    int PyUnicode_IS_ASCII(object text)
+    bytes PyUnicode_AsUTF8String(object text)
+
+IMPLEMENTATION = "native"
+
+TEXT_HTML = "text/html; charset=utf-8"
+APPLICATION_JSON = "application/json"
+_PRESERVE_CONTEXT = "werkzeug.debug.preserve_context"
+
+cdef object _HTTPException_get_response = HTTPException.get_response
+cdef object _HTTPException_get_body = HTTPException.get_body
+cdef object _HTTPException_get_headers = HTTPException.get_headers
+
+
+cdef class Endpoint:
+    """What one endpoint runs, resolved once: its view and its hooks in call order."""
+
+    cdef public object view
+    cdef public bint automatic_options
+    cdef public bint redirects
+    cdef public tuple preprocessors
+    cdef public tuple before
+    cdef public bint fast
+
+    def __init__(
+        self,
+        view,
+        bint automatic_options,
+        bint redirects,
+        tuple preprocessors,
+        tuple before,
+        bint fast,
+    ):
+        self.view = view
+        self.automatic_options = automatic_options
+        # Whether a match may still redirect (an alias, defaults, ``redirect_to``).
+        self.redirects = redirects
+        self.preprocessors = preprocessors
+        self.before = before
+        # Whether a plain return value may skip the response object: no
+        # ``after_request`` hook can want to see one.
+        self.fast = fast
+
+
+cdef class Dispatcher:
+    """The app's WSGI callable."""
+
+    cdef public object app
+    cdef public object matcher
+    cdef public Endpoint unmatched
+    cdef public object context_class
+    cdef public object context_var
+    cdef public object json_body
+    cdef public dict status_lines
+    cdef public bint tear_down
+    cdef public dict error_bodies
+    # PERF: the matcher's bound ``match``, looked up once.
+    cdef object _match
+
+    def __init__(
+        self,
+        app,
+        matcher,
+        Endpoint unmatched,
+        context_class,
+        context_var,
+        json_body,
+        dict status_lines,
+        bint tear_down,
+    ):
+        self.app = app
+        # The routing core's matcher; each rule carries its ``Endpoint`` as
+        # ``rule._dispatch_endpoint``.
+        self.matcher = matcher
+        self.unmatched = unmatched
+        self.context_class = context_class
+        self.context_var = context_var
+        # ``obj -> str`` for a JSON body, or ``None`` when the app's provider
+        # must build JSON responses itself.
+        self.json_body = json_body
+        self.status_lines = status_lines
+        self.tear_down = tear_down
+        self.error_bodies = {}
+        self._match = matcher.match
+
+    def __call__(self, dict environ, start_response):
+        app = self.app
+        context = self.context_class(app, environ)
+        # PERF: the C API of context variables, without method calls.
+        outer = get_value(self.context_var, None)
+        if outer is not None:
+            context.enter_within(outer)
+        token = PyContextVar_Set(self.context_var, context)
+        error = None
+        try:
+            try:
+                response = self.dispatch(context, environ, start_response)
+            except Exception as raised:
+                error = raised
+                response = app.handle_exception(raised)
+            except BaseException as raised:
+                error = raised
+                raise
+            if type(response) is list:
+                return response
+            return response(environ, start_response)
+        finally:
+            preserve = environ.get(_PRESERVE_CONTEXT)
+            if preserve is not None:
+                preserve(context)
+            if error is not None and app.should_ignore_error(error):
+                error = None
+            if self.tear_down or context._request is not None:
+                context.tear_down(error)
+            PyContextVar_Reset(self.context_var, token)
+
+    cpdef object dispatch(self, context, dict environ, start_response):
+        """Match, run hooks and view; return a body list (``start_response`` done)
+        or a response object."""
+        cdef Endpoint endpoint
+        cdef str method = environ["REQUEST_METHOD"]
+        cdef str path = environ.get("PATH_INFO") or ""
+        app = self.app
+        if not PyUnicode_IS_ASCII(path):
+            # PEP 3333 hands the path over as latin-1; its bytes are UTF-8.
+            path = path.encode("latin-1").decode("utf-8", "replace")
+        rule, outcome = self._match("", path, method)
+        if rule is not None:
+            endpoint = rule._dispatch_endpoint
+            if endpoint.redirects:
+                redirect = app.redirect_after_match(context, rule, outcome, method)
+                if redirect is not None:
+                    context.routing_exception = redirect
+                    rule = None
+                    endpoint = self.unmatched
+        if rule is not None:
+            context.url_rule = rule
+            context.view_args = outcome
+        elif context.routing_exception is None:
+            if type(outcome) is str:
+                context.routing_exception = app.routing_redirect(context, outcome)
+            elif outcome:
+                context.routing_exception = MethodNotAllowed(valid_methods=list(outcome))
+            else:
+                context.routing_exception = NotFound()
+            endpoint = self.unmatched
+        try:
+            rv = None
+            for function in endpoint.preprocessors:
+                function(None if rule is None else rule.endpoint, context.view_args)
+            for function in endpoint.before:
+                rv = function()
+                if rv is not None:
+                    break
+            if rv is None:
+                if rule is None:
+                    raise context.routing_exception
+                if endpoint.automatic_options and method == "OPTIONS":
+                    rv = app.make_default_options_response()
+                else:
+                    rv = endpoint.view(**context.view_args)
+        except Exception as raised:
+            rv = app.handle_user_exception(raised)
+        if endpoint.fast and context._after_request_functions is None:
+            body = self.fast_body(rv, method, start_response)
+            if body is not None:
+                return body
+        return app.finalize_request(rv)
+
+    cpdef object fast_body(self, rv, str method, start_response):
+        """Answer *rv* without a response object when it is a plain value; ``None``
+        when it is not."""
+        cdef str status = "200 OK"
+        cdef bytes body
+        cdef str content_type
+        kind = type(rv)
+        if kind is tuple:
+            if len(rv) != 2 or type(rv[1]) is not int:
+                return None
+            status = self.status_lines.get(rv[1])
+            if status is None:
+                return None
+            rv = rv[0]
+            kind = type(rv)
+        if kind is str:
+            body = PyUnicode_AsUTF8String(rv)
+            content_type = TEXT_HTML
+        elif kind is bytes:
+            body = rv
+            content_type = TEXT_HTML
+        elif (kind is dict or kind is list) and self.json_body is not None:
+            body = PyUnicode_AsUTF8String(self.json_body(rv))
+            content_type = APPLICATION_JSON
+        elif isinstance(rv, HTTPException) and status == "200 OK":
+            return self.error_body(rv, method, start_response)
+        else:
+            return None
+        start_response(
+            status, [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        )
+        if method == "HEAD":
+            return []
+        return [body]
+
+    cpdef object error_body(self, error, str method, start_response):
+        """Answer an HTTP error that no handler took, when it is one of Werkzeug's
+        with its default text and headers (their body is the same every time)."""
+        kind = type(error)
+        if (
+            error.response is not None
+            or error.description is not kind.description
+            or kind.get_response is not _HTTPException_get_response
+            or kind.get_body is not _HTTPException_get_body
+            or kind.get_headers is not _HTTPException_get_headers
+        ):
+            return None
+        status = self.status_lines.get(error.code)
+        if status is None:
+            return None
+        body = self.error_bodies.get(kind)
+        if body is None:
+            body = self.error_bodies[kind] = error.get_body().encode()
+        start_response(
+            status, [("Content-Type", TEXT_HTML), ("Content-Length", str(len(body)))]
+        )
+        if method == "HEAD":
+            return []
+        return [body]

@@ -1,0 +1,233 @@
+"""Dispatch kernel in pure Python: the specification ``_dispatch_c.pyx`` translates.
+
+One call per request: environ in, WSGI body out. The kernel pushes the request
+context (one context variable), matches the path with the routing core, runs the
+endpoint's hooks and view, and for the common return values (``str``, ``bytes``, a
+dict or list for JSON, and those with an ``int`` status) calls ``start_response``
+itself, with the headers Werkzeug's response would send, when nothing else wants a
+response object. Everything else goes back to the app object, which follows Flask.
+
+The kernel never imports the app layer: the front module (:mod:`microweb.dispatch`)
+hands it the app and what it resolved once per endpoint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+IMPLEMENTATION = "pure"
+
+TEXT_HTML = "text/html; charset=utf-8"
+APPLICATION_JSON = "application/json"
+_PRESERVE_CONTEXT = "werkzeug.debug.preserve_context"
+
+
+class Endpoint:
+    """What one endpoint runs, resolved once: its view and its hooks in call order."""
+
+    __slots__ = (
+        "view",
+        "automatic_options",
+        "redirects",
+        "preprocessors",
+        "before",
+        "fast",
+    )
+
+    def __init__(
+        self,
+        view: Any,
+        automatic_options: bool,
+        redirects: bool,
+        preprocessors: tuple[Any, ...],
+        before: tuple[Any, ...],
+        fast: bool,
+    ) -> None:
+        self.view = view
+        self.automatic_options = automatic_options
+        # Whether a match may still redirect (an alias, defaults, ``redirect_to``).
+        self.redirects = redirects
+        self.preprocessors = preprocessors
+        self.before = before
+        # Whether a plain return value may skip the response object: no
+        # ``after_request`` hook can want to see one.
+        self.fast = fast
+
+
+class Dispatcher:
+    """The app's WSGI callable."""
+
+    def __init__(
+        self,
+        app: Any,
+        matcher: Any,
+        unmatched: Endpoint,
+        context_class: Any,
+        context_var: Any,
+        json_body: Any,
+        status_lines: dict[int, str],
+        tear_down: bool,
+    ) -> None:
+        self.app = app
+        # The routing core's matcher; each rule carries its ``Endpoint`` as
+        # ``rule._dispatch_endpoint``.
+        self.matcher = matcher
+        self.unmatched = unmatched
+        self.context_class = context_class
+        self.context_var = context_var
+        # ``obj -> str`` for a JSON body, or ``None`` when the app's provider
+        # must build JSON responses itself.
+        self.json_body = json_body
+        self.status_lines = status_lines
+        self.tear_down = tear_down
+        self.error_bodies: dict[type, bytes] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        app = self.app
+        context = self.context_class(app, environ)
+        outer = self.context_var.get(None)
+        if outer is not None:
+            context.enter_within(outer)
+        token = self.context_var.set(context)
+        error: BaseException | None = None
+        try:
+            try:
+                response = self.dispatch(context, environ, start_response)
+            except Exception as raised:
+                error = raised
+                response = app.handle_exception(raised)
+            except BaseException as raised:
+                error = raised
+                raise
+            if response.__class__ is list:
+                return response
+            return response(environ, start_response)
+        finally:
+            preserve = environ.get(_PRESERVE_CONTEXT)
+            if preserve is not None:
+                preserve(context)
+            if error is not None and app.should_ignore_error(error):
+                error = None
+            if self.tear_down or context._request is not None:
+                context.tear_down(error)
+            self.context_var.reset(token)
+
+    def dispatch(
+        self, context: Any, environ: dict[str, Any], start_response: Any
+    ) -> Any:
+        """Match, run hooks and view; return a body list (``start_response`` done)
+        or a response object."""
+        app = self.app
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO") or ""
+        if not path.isascii():
+            # PEP 3333 hands the path over as latin-1; its bytes are UTF-8.
+            path = path.encode("latin-1").decode("utf-8", "replace")
+        rule, outcome = self.matcher.match("", path, method)
+        if rule is not None:
+            endpoint = rule._dispatch_endpoint
+            if endpoint.redirects:
+                redirect = app.redirect_after_match(context, rule, outcome, method)
+                if redirect is not None:
+                    context.routing_exception = redirect
+                    rule = None
+                    endpoint = self.unmatched
+        if rule is not None:
+            context.url_rule = rule
+            context.view_args = outcome
+        elif context.routing_exception is None:
+            if outcome.__class__ is str:
+                context.routing_exception = app.routing_redirect(context, outcome)
+            elif outcome:
+                context.routing_exception = MethodNotAllowed(
+                    valid_methods=list(outcome)
+                )
+            else:
+                context.routing_exception = NotFound()
+            endpoint = self.unmatched
+        try:
+            rv = None
+            for function in endpoint.preprocessors:
+                function(None if rule is None else rule.endpoint, context.view_args)
+            for function in endpoint.before:
+                rv = function()
+                if rv is not None:
+                    break
+            if rv is None:
+                if rule is None:
+                    raise context.routing_exception
+                if endpoint.automatic_options and method == "OPTIONS":
+                    rv = app.make_default_options_response()
+                else:
+                    rv = endpoint.view(**context.view_args)
+        except Exception as raised:
+            rv = app.handle_user_exception(raised)
+        if endpoint.fast and context._after_request_functions is None:
+            body = self.fast_body(rv, method, start_response)
+            if body is not None:
+                return body
+        return app.finalize_request(rv)
+
+    def fast_body(
+        self, rv: Any, method: str, start_response: Any
+    ) -> list[bytes] | None:
+        """Answer *rv* without a response object when it is a plain value; ``None``
+        when it is not."""
+        status: str | None = "200 OK"
+        kind = rv.__class__
+        if kind is tuple:
+            if len(rv) != 2 or rv[1].__class__ is not int:
+                return None
+            status = self.status_lines.get(rv[1])
+            if status is None:
+                return None
+            rv = rv[0]
+            kind = rv.__class__
+        if kind is str:
+            body = rv.encode()
+            content_type = TEXT_HTML
+        elif kind is bytes:
+            body = rv
+            content_type = TEXT_HTML
+        elif (kind is dict or kind is list) and self.json_body is not None:
+            body = self.json_body(rv).encode()
+            content_type = APPLICATION_JSON
+        elif isinstance(rv, HTTPException) and status == "200 OK":
+            return self.error_body(rv, method, start_response)
+        else:
+            return None
+        start_response(
+            status, [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        )
+        if method == "HEAD":
+            return []
+        return [body]
+
+    def error_body(
+        self, error: HTTPException, method: str, start_response: Any
+    ) -> list[bytes] | None:
+        """Answer an HTTP error that no handler took, when it is one of Werkzeug's
+        with its default text and headers (their body is the same every time)."""
+        kind = error.__class__
+        if (
+            error.response is not None
+            or error.description is not kind.description
+            or kind.get_response is not HTTPException.get_response
+            or kind.get_body is not HTTPException.get_body
+            or kind.get_headers is not HTTPException.get_headers
+        ):
+            return None
+        status = self.status_lines.get(error.code)  # type: ignore[arg-type]
+        if status is None:
+            return None
+        body = self.error_bodies.get(kind)
+        if body is None:
+            body = self.error_bodies[kind] = error.get_body().encode()
+        start_response(
+            status, [("Content-Type", TEXT_HTML), ("Content-Length", str(len(body)))]
+        )
+        if method == "HEAD":
+            return []
+        return [body]

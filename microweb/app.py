@@ -1,0 +1,901 @@
+"""The application object: Flask's decorator API over the dispatch core.
+
+:class:`App` plays the role of ``flask.Flask``. Registration (routes, hooks, error
+handlers, config) is plain Python here. Serving is the dispatch core's: when the app
+first serves a request, :meth:`App._prepare_dispatch` resolves, per endpoint, the view
+and the hooks it runs, and hands them to ``microweb.dispatch.core.Dispatcher``. What the
+core does not do itself (errors, responses that need an object, teardown) comes back
+to the methods here, which follow Flask 3.1.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import typing as t
+from collections.abc import Iterator
+from datetime import timedelta
+from itertools import chain
+
+from werkzeug.datastructures import Headers, ImmutableDict
+from werkzeug.exceptions import (
+    BadRequest,
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+    default_exceptions,
+)
+from werkzeug.routing import BuildError, RequestRedirect, RoutingException
+from werkzeug.utils import cached_property
+from werkzeug.utils import redirect as _redirect
+from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.wsgi import get_host
+
+from . import dispatch
+from .config import Config, ConfigAttribute
+from .ctx import AppContext, RequestContext, _AppCtxGlobals
+from .globals import context_var, request
+from .json import JSONProvider
+from .routing import Map, MapAdapter, Rule
+from .testing import EnvironBuilder, TestClient
+from .wrappers import Request, Response
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+ErrorKey = type[BaseException] | int
+
+
+def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
+    if view_func is None:
+        raise TypeError("expected view func if endpoint is not provided.")
+    return view_func.__name__
+
+
+def _current_blueprints() -> list[str]:
+    """The current request's blueprints, read from its rule: no request object."""
+    context = context_var.get(None)
+    if context is None or context.request_context is None:
+        return []
+    rule = context.request_context.url_rule
+    endpoint = rule.endpoint if rule is not None else None
+    if not isinstance(endpoint, str) or "." not in endpoint:
+        return []
+    parts = endpoint.rpartition(".")[0].split(".")
+    return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
+
+
+def _get_root_path(import_name: str) -> str:
+    module = sys.modules.get(import_name)
+    filename = getattr(module, "__file__", None)
+    if filename:
+        return os.path.dirname(os.path.abspath(str(filename)))
+    return os.getcwd()
+
+
+class App:
+    """A WSGI application with Flask's API.
+
+    ``from microweb import App as Flask`` and an app written for Flask runs here.
+
+    :param import_name: the name of the application package or module; it sets the
+        root path and the logger's name.
+    :param static_url_path: the URL path of the static folder.
+    :param static_folder: the folder of static files, relative to the root path.
+    :param static_host: the host static files are served from, with host matching.
+    :param host_matching: match rules on the host (``Rule(host=...)``).
+    :param subdomain_matching: match rules on the subdomain of ``SERVER_NAME``.
+    :param template_folder: the folder of templates, relative to the root path.
+    :param instance_path: the instance folder; ``instance`` beside the app by default.
+    :param instance_relative_config: read config files relative to the instance path.
+    :param root_path: the folder the app's files are relative to.
+
+    .. versionadded:: 0.1
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+    json_provider_class: type[JSONProvider] = JSONProvider
+    app_ctx_globals_class = _AppCtxGlobals
+    request_context_class = RequestContext
+    app_context_class = AppContext
+    config_class = Config
+    url_rule_class = Rule
+    url_map_class = Map
+    test_client_class: type[TestClient] | None = None
+    testing = ConfigAttribute[bool]("TESTING")
+    secret_key = ConfigAttribute["str | bytes | None"]("SECRET_KEY")
+    permanent_session_lifetime = ConfigAttribute[timedelta](
+        "PERMANENT_SESSION_LIFETIME",
+        get_converter=lambda value: (
+            timedelta(seconds=value) if isinstance(value, int) else value
+        ),
+    )
+
+    default_config = ImmutableDict(
+        {
+            "DEBUG": None,
+            "TESTING": False,
+            "PROPAGATE_EXCEPTIONS": None,
+            "SECRET_KEY": None,
+            "SECRET_KEY_FALLBACKS": None,
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+            "USE_X_SENDFILE": False,
+            "TRUSTED_HOSTS": None,
+            "SERVER_NAME": None,
+            "APPLICATION_ROOT": "/",
+            "SESSION_COOKIE_NAME": "session",
+            "SESSION_COOKIE_DOMAIN": None,
+            "SESSION_COOKIE_PATH": None,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SECURE": False,
+            "SESSION_COOKIE_PARTITIONED": False,
+            "SESSION_COOKIE_SAMESITE": None,
+            "SESSION_REFRESH_EACH_REQUEST": True,
+            "MAX_CONTENT_LENGTH": None,
+            "MAX_FORM_MEMORY_SIZE": 500_000,
+            "MAX_FORM_PARTS": 1_000,
+            "SEND_FILE_MAX_AGE_DEFAULT": None,
+            "TRAP_BAD_REQUEST_ERRORS": None,
+            "TRAP_HTTP_EXCEPTIONS": False,
+            "EXPLAIN_TEMPLATE_LOADING": False,
+            "PREFERRED_URL_SCHEME": "http",
+            "TEMPLATES_AUTO_RELOAD": None,
+            "MAX_COOKIE_SIZE": 4093,
+            "PROVIDE_AUTOMATIC_OPTIONS": True,
+        }
+    )
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        self.import_name = import_name
+        self.root_path = root_path or _get_root_path(import_name)
+        if instance_path is None:
+            instance_path = os.path.join(self.root_path, "instance")
+        elif not os.path.isabs(instance_path):
+            raise ValueError(
+                "If an instance path is provided it must be absolute."
+                " A relative path was given instead."
+            )
+        self.instance_path = instance_path
+        self.static_url_path = static_url_path
+        self.static_folder = static_folder
+        self.static_host = static_host
+        self.template_folder = template_folder
+        self.subdomain_matching = subdomain_matching
+        self.config = self.make_config(instance_relative_config)
+        self.json = self.json_provider_class(self)
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        #: Endpoint name to view function.
+        self.view_functions: dict[str, t.Callable[..., t.Any]] = {}
+        #: Error handlers: blueprint name (``None`` for the app) -> code -> class.
+        self.error_handler_spec: dict[
+            str | None,
+            dict[int | None, dict[type[BaseException], t.Callable[..., t.Any]]],
+        ] = {}
+        self.before_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = {}
+        self.after_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = {}
+        self.teardown_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = {}
+        self.url_value_preprocessors: dict[
+            str | None, list[t.Callable[..., t.Any]]
+        ] = {}
+        self.url_default_functions: dict[str | None, list[t.Callable[..., t.Any]]] = {}
+        self.template_context_processors: dict[
+            str | None, list[t.Callable[..., t.Any]]
+        ] = {}
+        self.teardown_appcontext_funcs: list[t.Callable[..., t.Any]] = []
+        self.shell_context_processors: list[t.Callable[..., t.Any]] = []
+        self.url_build_error_handlers: list[t.Callable[..., t.Any]] = []
+        #: Extensions keep their state here, by name.
+        self.extensions: dict[str, t.Any] = {}
+        self._got_first_request = False
+        self._dispatcher: t.Any = None
+
+    # ------------------------------------------------------------------ properties
+
+    @cached_property
+    def name(self) -> str:
+        """The app's name: the import name, or the script's name for ``__main__``."""
+        if self.import_name == "__main__":
+            filename = getattr(sys.modules["__main__"], "__file__", None)
+            if filename is None:
+                return "__main__"
+            return str(os.path.splitext(os.path.basename(filename))[0])
+        return self.import_name
+
+    @cached_property
+    def logger(self) -> logging.Logger:
+        """The app's logger, named after the app, with a handler when it has none."""
+        from .logging import create_logger
+
+        return create_logger(self)
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode (the ``DEBUG`` config key)."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        """The app's config, filled with the defaults."""
+        root_path = self.instance_path if instance_relative else self.root_path
+        defaults = dict(self.default_config)
+        defaults["DEBUG"] = os.environ.get("FLASK_DEBUG", "").lower() not in {
+            "",
+            "0",
+            "false",
+            "no",
+        }
+        return self.config_class(root_path, defaults)
+
+    # ---------------------------------------------------------------- registration
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called"
+                " on the application. It has already handled its first"
+                " request, any changes will not be applied"
+                " consistently.\n"
+                "Make sure all imports, decorators, functions, etc."
+                " needed to set up the application are done before"
+                " running it."
+            )
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: t.Callable[..., t.Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        """Register a rule and, with *view_func*, the view for its endpoint.
+
+        :param rule: the URL rule, e.g. ``/user/<int:id>``.
+        :param endpoint: the endpoint name; the view's ``__name__`` by default.
+        :param view_func: the function that answers the rule.
+        :param provide_automatic_options: answer ``OPTIONS`` automatically.
+        :param options: passed to :class:`~microweb.routing.Rule` (``methods``,
+            ``defaults``, ``strict_slashes``, ...).
+        """
+        self._check_setup_finished("add_url_rule")
+        if endpoint is None:
+            endpoint = _endpoint_from_view_func(view_func)
+        options["endpoint"] = endpoint
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "Allowed methods must be a list of strings, for"
+                ' example: @app.route(..., methods=["POST"])'
+            )
+        methods = {method.upper() for method in methods}
+        required = set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(
+                view_func, "provide_automatic_options", None
+            )
+        if provide_automatic_options is None:
+            if "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]:
+                provide_automatic_options = True
+                required.add("OPTIONS")
+            else:
+                provide_automatic_options = False
+        rule_object = self.url_rule_class(rule, methods=methods | required, **options)
+        rule_object.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        self.url_map.add(rule_object)
+        if view_func is not None:
+            existing = self.view_functions.get(endpoint)
+            if existing is not None and existing != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing"
+                    f" endpoint function: {endpoint}"
+                )
+            self.view_functions[endpoint] = view_func
+
+    def route(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """Decorate a view function to register it for *rule*."""
+
+        def decorator(function: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, function, **options)
+            return function
+
+        return decorator
+
+    def _method_route(
+        self, method: str, rule: str, options: dict[str, t.Any]
+    ) -> t.Callable[[F], F]:
+        if "methods" in options:
+            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
+        return self.route(rule, methods=[method], **options)
+
+    def get(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """``route`` with ``methods=["GET"]``."""
+        return self._method_route("GET", rule, options)
+
+    def post(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """``route`` with ``methods=["POST"]``."""
+        return self._method_route("POST", rule, options)
+
+    def put(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """``route`` with ``methods=["PUT"]``."""
+        return self._method_route("PUT", rule, options)
+
+    def delete(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """``route`` with ``methods=["DELETE"]``."""
+        return self._method_route("DELETE", rule, options)
+
+    def patch(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """``route`` with ``methods=["PATCH"]``."""
+        return self._method_route("PATCH", rule, options)
+
+    def endpoint(self, endpoint: str) -> t.Callable[[F], F]:
+        """Decorate a view function to register it for *endpoint*."""
+
+        def decorator(function: F) -> F:
+            self._check_setup_finished("endpoint")
+            self.view_functions[endpoint] = function
+            return function
+
+        return decorator
+
+    def _register(
+        self, registry: dict[str | None, list[t.Any]], name: str, function: F
+    ) -> F:
+        self._check_setup_finished(name)
+        registry.setdefault(None, []).append(function)
+        return function
+
+    def before_request(self, function: F) -> F:
+        """Run *function* before each request; a value it returns is the response."""
+        return self._register(self.before_request_funcs, "before_request", function)
+
+    def after_request(self, function: F) -> F:
+        """Run *function* on each response (the last registered runs first)."""
+        return self._register(self.after_request_funcs, "after_request", function)
+
+    def teardown_request(self, function: F) -> F:
+        """Run *function* when each request ends, with its error or ``None``."""
+        return self._register(self.teardown_request_funcs, "teardown_request", function)
+
+    def url_value_preprocessor(self, function: F) -> F:
+        """Run ``function(endpoint, values)`` before the ``before_request`` hooks."""
+        return self._register(
+            self.url_value_preprocessors, "url_value_preprocessor", function
+        )
+
+    def url_defaults(self, function: F) -> F:
+        """Run ``function(endpoint, values)`` before ``url_for`` builds a URL."""
+        return self._register(self.url_default_functions, "url_defaults", function)
+
+    def context_processor(self, function: F) -> F:
+        """Register a template context processor."""
+        return self._register(
+            self.template_context_processors, "context_processor", function
+        )
+
+    def teardown_appcontext(self, function: F) -> F:
+        """Run *function* when each app context ends, with its error or ``None``."""
+        self._check_setup_finished("teardown_appcontext")
+        self.teardown_appcontext_funcs.append(function)
+        return function
+
+    def shell_context_processor(self, function: F) -> F:
+        """Register a function whose dict is added to the shell's namespace."""
+        self._check_setup_finished("shell_context_processor")
+        self.shell_context_processors.append(function)
+        return function
+
+    def errorhandler(self, code_or_exception: ErrorKey) -> t.Callable[[F], F]:
+        """Decorate a function that answers an HTTP code or an exception class."""
+
+        def decorator(function: F) -> F:
+            self.register_error_handler(code_or_exception, function)
+            return function
+
+        return decorator
+
+    def register_error_handler(
+        self, code_or_exception: ErrorKey, function: t.Callable[..., t.Any]
+    ) -> None:
+        """Register *function* for an HTTP code or an exception class."""
+        self._check_setup_finished("register_error_handler")
+        exc_class, code = self._get_exc_class_and_code(code_or_exception)
+        self.error_handler_spec.setdefault(None, {}).setdefault(code, {})[exc_class] = (
+            function
+        )
+
+    @staticmethod
+    def _get_exc_class_and_code(
+        exc_class_or_code: ErrorKey,
+    ) -> tuple[type[BaseException], int | None]:
+        exc_class: type[BaseException]
+        if isinstance(exc_class_or_code, int):
+            try:
+                exc_class = default_exceptions[exc_class_or_code]
+            except KeyError:
+                raise ValueError(
+                    f"'{exc_class_or_code}' is not a recognized HTTP"
+                    " error code. Use a subclass of HTTPException with"
+                    " that code instead."
+                ) from None
+        else:
+            exc_class = exc_class_or_code
+        if isinstance(exc_class, Exception):
+            raise TypeError(
+                f"{exc_class!r} is an instance, not a class. Handlers"
+                " can only be registered for Exception classes or HTTP"
+                " error codes."
+            )
+        if not issubclass(exc_class, Exception):
+            raise ValueError(
+                f"'{exc_class.__name__}' is not a subclass of Exception."
+                " Handlers can only be registered for Exception classes"
+                " or HTTP error codes."
+            )
+        if issubclass(exc_class, HTTPException):
+            return exc_class, exc_class.code
+        return exc_class, None
+
+    # ------------------------------------------------------------------ contexts
+
+    def app_context(self) -> AppContext:
+        """A new app context, for ``with app.app_context():``."""
+        return self.app_context_class(self)
+
+    def request_context(self, environ: WSGIEnvironment) -> RequestContext:
+        """A new request context for *environ*."""
+        return self.request_context_class(self, environ)
+
+    def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
+        """A request context for an environ built from Werkzeug's
+        ``EnvironBuilder`` arguments, with the app's host and scheme."""
+        builder = EnvironBuilder(self, *args, **kwargs)
+        try:
+            return self.request_context(builder.get_environ())
+        finally:
+            builder.close()
+
+    def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> TestClient:
+        """A test client for the app (``app.testing = True`` lets errors through)."""
+        cls = self.test_client_class or TestClient
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """The URL adapter for *request*, or for ``SERVER_NAME`` outside one."""
+        if request is not None:
+            trusted_hosts = self.config["TRUSTED_HOSTS"]
+            if trusted_hosts is not None:
+                request.trusted_hosts = trusted_hosts
+            request.host = get_host(request.environ, request.trusted_hosts)
+            subdomain = None
+            server_name = self.config["SERVER_NAME"]
+            if self.url_map.host_matching:
+                server_name = None
+            elif not self.subdomain_matching:
+                subdomain = self.url_map.default_subdomain or ""
+            return self.url_map.bind_to_environ(
+                request.environ, server_name=server_name, subdomain=subdomain
+            )
+        if self.config["SERVER_NAME"] is not None:
+            return self.url_map.bind(
+                self.config["SERVER_NAME"],
+                script_name=self.config["APPLICATION_ROOT"],
+                url_scheme=self.config["PREFERRED_URL_SCHEME"],
+            )
+        return None
+
+    def match_request(self, context: RequestContext) -> None:
+        """Match the context's request, recording the rule or the routing error."""
+        request = context.request
+        try:
+            adapter = context.url_adapter
+            assert adapter is not None
+            rule, view_args = adapter.match(return_rule=True)
+        except HTTPException as error:
+            context.routing_exception = request.routing_exception = error
+        else:
+            context.url_rule = request.url_rule = rule
+            context.view_args = request.view_args = dict(view_args)
+
+    # ------------------------------------------------------------------ serving
+
+    def wsgi_app(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        """The WSGI application: the dispatch core serves the request."""
+        dispatcher = self._dispatcher
+        if dispatcher is None:
+            dispatcher = self._prepare_dispatch()
+        return dispatcher(environ, start_response)  # type: ignore[no-any-return]
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        return self.wsgi_app(environ, start_response)
+
+    def _prepare_dispatch(self) -> t.Any:
+        """Resolve each endpoint's view and hooks once, and build the dispatcher."""
+        self._got_first_request = True
+        self.url_map.update()
+        self._dispatcher = dispatch.build(self)
+        return self._dispatcher
+
+    def raise_routing_exception(self, request: Request) -> t.NoReturn:
+        """Raise the request's routing error (404, 405 or a redirect)."""
+        raise request.routing_exception  # type: ignore[misc]
+
+    def routing_redirect(
+        self, context: RequestContext, new_path: str
+    ) -> RequestRedirect:
+        """The redirect for a path that matches once changed to *new_path* (a
+        trailing slash, or merged slashes)."""
+        from urllib.parse import quote
+
+        from .rules import SEGMENT_SAFE
+
+        adapter = context.url_adapter
+        assert adapter is not None
+        return RequestRedirect(
+            adapter.make_redirect_url(
+                quote(new_path, safe=SEGMENT_SAFE, errors="surrogatepass")
+            )
+        )
+
+    def redirect_after_match(
+        self, context: RequestContext, rule: Rule, values: dict[str, t.Any], method: str
+    ) -> RequestRedirect | None:
+        """The redirect a matched rule asks for (an alias, defaults or
+        ``redirect_to``), or ``None``."""
+        adapter = context.url_adapter
+        assert adapter is not None
+        try:
+            adapter._redirect_after_match(rule, values, method, None)
+        except RequestRedirect as redirect:
+            return redirect
+        return None
+
+    def make_default_options_response(self) -> Response:
+        """The automatic ``OPTIONS`` response: an ``Allow`` header."""
+        adapter = context_var.get().url_adapter
+        assert adapter is not None
+        methods = adapter.allowed_methods()
+        response = self.response_class()
+        response.allow.update(methods)
+        return response
+
+    def make_response(self, rv: t.Any) -> Response:
+        """Turn a view's return value into a response object, as Flask does."""
+        status = headers = None
+        if isinstance(rv, tuple):
+            if len(rv) == 3:
+                rv, status, headers = rv
+            elif len(rv) == 2:
+                if isinstance(rv[1], (Headers, dict, tuple, list)):
+                    rv, headers = rv
+                else:
+                    rv, status = rv
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple."
+                    " The tuple must have the form (body, status, headers),"
+                    " (body, status), or (body, headers)."
+                )
+        if rv is None:
+            raise TypeError(
+                f"The view function for {request.endpoint!r} did not"
+                " return a valid response. The function either returned"
+                " None or ended without a return statement."
+            )
+        if not isinstance(rv, self.response_class):
+            if isinstance(rv, (str, bytes, bytearray, Iterator)):
+                rv = self.response_class(rv, status=status, headers=headers)  # type: ignore[arg-type]
+                status = headers = None
+            elif isinstance(rv, (dict, list)):
+                rv = self.json.response(rv)
+            elif isinstance(rv, BaseResponse) or callable(rv):
+                try:
+                    rv = self.response_class.force_type(rv, request.environ)
+                except TypeError as error:
+                    raise TypeError(
+                        f"{error}\nThe view function did not return a valid"
+                        " response. The return type must be a string,"
+                        " dict, list, tuple with headers or status,"
+                        " Response instance, or WSGI callable, but it"
+                        f" was a {type(rv).__name__}."
+                    ).with_traceback(sys.exc_info()[2]) from None
+            else:
+                raise TypeError(
+                    "The view function did not return a valid"
+                    " response. The return type must be a string,"
+                    " dict, list, tuple with headers or status,"
+                    " Response instance, or WSGI callable, but it was a"
+                    f" {type(rv).__name__}."
+                )
+        if status is not None:
+            if isinstance(status, (str, bytes, bytearray)):
+                rv.status = status
+            else:
+                rv.status_code = status
+        if headers:
+            rv.headers.update(headers)
+        return rv  # type: ignore[no-any-return]
+
+    def process_response(self, response: Response) -> Response:
+        """Run ``after_this_request`` functions, then the ``after_request`` hooks."""
+        context = context_var.get()
+        for function in context.request_context._after_request_functions or ():  # type: ignore[union-attr]
+            response = function(response)
+        for name in chain(_current_blueprints(), (None,)):
+            for function in reversed(self.after_request_funcs.get(name, ())):
+                response = function(response)
+        return response
+
+    def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
+        """Make the response and run the ``after_request`` hooks on it."""
+        response = self.make_response(rv)
+        try:
+            response = self.process_response(response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception(
+                "Request finalizing failed with an error while handling an error"
+            )
+        return response
+
+    def _find_error_handler(
+        self, error: BaseException, blueprints: list[str]
+    ) -> t.Callable[..., t.Any] | None:
+        exc_class, code = self._get_exc_class_and_code(type(error))
+        names = (*blueprints, None)
+        for key in (code, None) if code is not None else (None,):
+            for name in names:
+                handlers = self.error_handler_spec.get(name, {}).get(key)
+                if not handlers:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = handlers.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    def trap_http_exception(self, error: Exception) -> bool:
+        """Whether *error* should propagate instead of becoming a response."""
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if (
+            trap_bad_request is None
+            and self.debug
+            and isinstance(error, BadRequestKeyError)
+        ):
+            return True
+        if trap_bad_request:
+            return isinstance(error, BadRequest)
+        return False
+
+    def handle_http_exception(self, error: HTTPException) -> t.Any:
+        """The response for an HTTP error: its handler's, or the error itself."""
+        if error.code is None:
+            return error
+        if isinstance(error, RoutingException):
+            return error
+        handler = self._find_error_handler(error, _current_blueprints())
+        if handler is None:
+            return error
+        return handler(error)
+
+    def handle_user_exception(self, error: Exception) -> t.Any:
+        """Handle an error raised by a hook or a view; re-raise it when no handler
+        takes it."""
+        if isinstance(error, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            error.show_exception = True
+        if isinstance(error, HTTPException) and not self.trap_http_exception(error):
+            return self.handle_http_exception(error)
+        handler = self._find_error_handler(error, _current_blueprints())
+        if handler is None:
+            raise error
+        return handler(error)
+
+    def handle_exception(self, error: Exception) -> Response:
+        """Handle an error no handler took: re-raise it when propagating, else log
+        it and answer 500 (through a 500 handler when there is one)."""
+        exc_info = sys.exc_info()
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        if propagate:
+            if exc_info[1] is error:
+                raise
+            raise error
+        self.log_exception(exc_info)
+        server_error: t.Any = InternalServerError(original_exception=error)
+        handler = self._find_error_handler(server_error, _current_blueprints())
+        if handler is not None:
+            server_error = handler(server_error)
+        return self.finalize_request(server_error, from_error_handler=True)
+
+    def log_exception(self, exc_info: t.Any) -> None:
+        """Log an unhandled error of the current request."""
+        self.logger.error(
+            f"Exception on {request.path} [{request.method}]", exc_info=exc_info
+        )
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        """Whether teardown functions should see *error* (no, when this says so)."""
+        return False
+
+    def do_teardown_request(self, exc: BaseException | None = None) -> None:
+        """Run the ``teardown_request`` functions, last registered first."""
+        for name in chain(_current_blueprints(), (None,)):
+            for function in reversed(self.teardown_request_funcs.get(name, ())):
+                function(exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
+        """Run the ``teardown_appcontext`` functions, last registered first."""
+        for function in reversed(self.teardown_appcontext_funcs):
+            function(exc)
+
+    # ------------------------------------------------------------------ URLs
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
+        """Let the ``url_defaults`` functions fill *values* for *endpoint*."""
+        names: t.Iterable[str | None] = (None,)
+        if "." in endpoint:
+            blueprint = endpoint.rpartition(".")[0].split(".")
+            parents = [
+                ".".join(blueprint[:end]) for end in range(1, len(blueprint) + 1)
+            ]
+            names = chain(names, parents)
+        for name in names:
+            for function in self.url_default_functions.get(name, ()):
+                function(endpoint, values)
+
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, t.Any]
+    ) -> str:
+        """Ask ``url_build_error_handlers`` for a URL; re-raise when none gives one."""
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as raised:
+                error = raised
+            else:
+                if rv is not None:
+                    return rv  # type: ignore[no-any-return]
+        if error is sys.exc_info()[1]:
+            raise
+        raise error
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: t.Any,
+    ) -> str:
+        """Build the URL of *endpoint*; see :func:`microweb.url_for`."""
+        context = context_var.get(None)
+        request_context = context.request_context if context is not None else None
+        if request_context is not None:
+            url_adapter = request_context.url_adapter
+            blueprint = request_context.request.blueprint
+            if endpoint[:1] == ".":
+                endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+        else:
+            if context is not None:
+                url_adapter = context.url_adapter
+            else:
+                url_adapter = self.create_url_adapter(None)
+            if url_adapter is None:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request"
+                    " without 'SERVER_NAME' configured. Also configure"
+                    " 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' as"
+                    " needed."
+                )
+            if _external is None:
+                _external = True
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        self.inject_url_defaults(endpoint, values)
+        try:
+            rv = url_adapter.build(  # type: ignore[union-attr]
+                endpoint,
+                values,
+                method=_method,
+                url_scheme=_scheme,
+                force_external=_external,
+            )
+        except BuildError as error:
+            values.update(
+                _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
+            )
+            return self.handle_url_build_error(error, endpoint, values)
+        if _anchor is not None:
+            from urllib.parse import quote
+
+            rv = f"{rv}#{quote(_anchor, safe='%!#$&' + chr(39) + '()*+,/:;=?@')}"
+        return rv
+
+    def redirect(self, location: str, code: int = 302) -> BaseResponse:
+        """A redirect response to *location*."""
+        return _redirect(location, code=code, Response=self.response_class)
+
+    def aborter(
+        self, code: int | BaseResponse, *args: t.Any, **kwargs: t.Any
+    ) -> t.NoReturn:
+        """Raise the HTTP error for *code* (or a response as an error)."""
+        from werkzeug.exceptions import abort
+
+        abort(code, *args, **kwargs)
+
+    # ------------------------------------------------------------------ running
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: t.Any,
+    ) -> None:
+        """Serve the app with Werkzeug's development server (not for production).
+
+        :param host: the interface, ``127.0.0.1`` by default.
+        :param port: the port, 5000 by default (or ``SERVER_NAME``'s).
+        :param debug: debug mode: the reloader and the interactive debugger.
+        :param load_dotenv: ignored until the command line lands.
+        :param options: passed to :func:`werkzeug.serving.run_simple`.
+        """
+        from werkzeug.serving import run_simple
+
+        if debug is not None:
+            self.debug = bool(debug)
+        server_name = self.config.get("SERVER_NAME")
+        server_host = server_port = None
+        if server_name:
+            server_host, _, server_port = server_name.partition(":")
+        host = host or server_host or "127.0.0.1"
+        if port is None:
+            port = int(server_port) if server_port else 5000
+        options.setdefault("use_reloader", self.debug)
+        options.setdefault("use_debugger", self.debug)
+        options.setdefault("threaded", True)
+        try:
+            run_simple(t.cast(str, host), port, self, **options)
+        finally:
+            self._got_first_request = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+__all__ = ["App", "RequestRedirect"]

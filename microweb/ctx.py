@@ -1,0 +1,295 @@
+"""App and request contexts.
+
+A :class:`RequestContext` is an :class:`AppContext` that also carries the request, so
+one context variable (:data:`microweb.globals.context_var`) serves ``current_app``,
+``g`` and ``request``. The request object itself is built on first use: a view that
+never reads ``request`` never pays for it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import typing as t
+from functools import update_wrapper
+from types import TracebackType
+
+from werkzeug.exceptions import HTTPException
+
+from .globals import REQUEST_CONTEXT_MESSAGE, context_var
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from .app import App
+    from .routing import MapAdapter, Rule
+    from .wrappers import Request, Response
+
+_sentinel = object()
+
+
+class _AppCtxGlobals:
+    """The ``g`` object: a namespace that lives as long as its app context.
+
+    .. versionadded:: 0.1
+    """
+
+    def __getattr__(self, name: str) -> t.Any:
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def get(self, name: str, default: t.Any | None = None) -> t.Any:
+        """The attribute *name*, or *default*."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: t.Any = _sentinel) -> t.Any:
+        """Remove and return the attribute *name* (or *default*)."""
+        if default is _sentinel:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: t.Any = None) -> t.Any:
+        """The attribute *name*, set to *default* first if missing."""
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        from .globals import current_app
+
+        if current_app:
+            return f"<microweb.g of '{current_app.name}'>"
+        return object.__repr__(self)
+
+
+class AppContext:
+    """The application context: ``current_app`` and ``g`` while it is pushed.
+
+    .. versionadded:: 0.1
+    """
+
+    # Defaults on the class keep the constructors short: a request pays only for the
+    # attributes it sets.
+    _g: _AppCtxGlobals | None = None
+    _url_adapter: MapAdapter | None = None
+    _tokens: list[contextvars.Token[AppContext]] | None = None
+    #: The request context this context serves ``request`` from, if any.
+    request_context: RequestContext | None = None
+    #: Whether popping this context runs ``teardown_appcontext``.
+    owns_app_context = True
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        """The context's ``g`` namespace, made on first use."""
+        if self._g is None:
+            self._g = self.app.app_ctx_globals_class()
+        return self._g
+
+    @g.setter
+    def g(self, value: _AppCtxGlobals) -> None:
+        self._g = value
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        """The adapter ``url_for`` builds with, made on first use."""
+        if self._url_adapter is None:
+            self._url_adapter = self.app.create_url_adapter(None)
+        return self._url_adapter
+
+    @property
+    def request(self) -> Request:
+        """The request of the enclosing request context."""
+        if self.request_context is None:
+            raise RuntimeError(REQUEST_CONTEXT_MESSAGE)
+        return self.request_context.request
+
+    def enter_within(self, outer: AppContext) -> None:
+        """Adjust to being pushed inside *outer*: keep serving its request."""
+        if self.request_context is None:
+            self.request_context = outer.request_context
+
+    def push(self) -> None:
+        """Make this the current context."""
+        outer = context_var.get(None)
+        if outer is not None:
+            self.enter_within(outer)
+        if self._tokens is None:
+            self._tokens = []
+        self._tokens.append(context_var.set(self))
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """Run the teardown functions and leave this context."""
+        tokens = self._tokens
+        if not tokens:
+            raise RuntimeError(f"Popped a context that was not pushed: {self!r}")
+        try:
+            if len(tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                self.tear_down(exc)
+        finally:
+            context_var.reset(tokens.pop())
+
+    def tear_down(self, exc: BaseException | None) -> None:
+        """Run the ``teardown_appcontext`` functions."""
+        self.app.do_teardown_appcontext(exc)
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc_value)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self.app.name!r}>"
+
+
+class RequestContext(AppContext):
+    """The request context: an app context that also serves ``request``.
+
+    Pushed inside an app context of the same app, it shares that context's ``g``
+    and leaves its ``teardown_appcontext`` to it, as Flask's does.
+
+    .. versionadded:: 0.1
+    """
+
+    _request: Request | None = None
+    url_rule: Rule | None = None
+    view_args: dict[str, t.Any] | None = None
+    routing_exception: HTTPException | None = None
+    _after_request_functions: list[t.Callable[..., t.Any]] | None = None
+
+    def __init__(
+        self,
+        app: App,
+        environ: WSGIEnvironment,
+        request: Request | None = None,
+    ) -> None:
+        self.app = app
+        self.environ = environ
+        self.request_context = self
+        if request is not None:
+            self._request = request
+
+    @property
+    def request(self) -> Request:
+        """The request object, built on first use."""
+        request = self._request
+        if request is None:
+            request = self.app.request_class(self.environ)
+            request.url_rule = self.url_rule
+            request.view_args = self.view_args
+            request.routing_exception = self.routing_exception
+            self._request = request
+        return request
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        """The adapter ``url_for`` builds with, bound to this request."""
+        if self._url_adapter is None:
+            self._url_adapter = self.app.create_url_adapter(self.request)
+        return self._url_adapter
+
+    def push(self) -> None:
+        """Match the request's URL, then make this the current context."""
+        self.app.match_request(self)
+        super().push()
+
+    def enter_within(self, outer: AppContext) -> None:
+        """Share *outer*'s ``g`` when it is a context of the same app."""
+        if outer.app is self.app:
+            self._g = outer.g
+            self.owns_app_context = False
+
+    def tear_down(self, exc: BaseException | None) -> None:
+        """Run the ``teardown_request`` (and, when owned, ``teardown_appcontext``)
+        functions, then close the request."""
+        try:
+            self.app.do_teardown_request(exc)
+            if self.owns_app_context:
+                self.app.do_teardown_appcontext(exc)
+        finally:
+            if self._request is not None:
+                self._request.close()
+
+    def copy(self) -> RequestContext:
+        """A new context for the same request, e.g. for a greenlet."""
+        return self.app.request_context_class(
+            self.app, self.environ, request=self.request
+        )
+
+    def __enter__(self) -> RequestContext:
+        self.push()
+        return self
+
+
+def has_app_context() -> bool:
+    """Whether an app context is pushed.
+
+    .. versionadded:: 0.1
+    """
+    return context_var.get(None) is not None
+
+
+def has_request_context() -> bool:
+    """Whether a request context is pushed.
+
+    .. versionadded:: 0.1
+    """
+    context = context_var.get(None)
+    return context is not None and context.request_context is not None
+
+
+def after_this_request(
+    function: t.Callable[[Response], Response],
+) -> t.Callable[[Response], Response]:
+    """Run *function* on this request's response, before the ``after_request`` hooks.
+
+    .. versionadded:: 0.1
+    """
+    context = context_var.get(None)
+    if context is None or context.request_context is None:
+        raise RuntimeError(
+            "'after_this_request' can only be used when a request"
+            " context is active, such as in a view function."
+        )
+    request_context = context.request_context
+    if request_context._after_request_functions is None:
+        request_context._after_request_functions = []
+    request_context._after_request_functions.append(function)
+    return function
+
+
+def copy_current_request_context(function: t.Callable[..., t.Any]) -> t.Any:
+    """Decorate *function* to run in a copy of the current request context.
+
+    .. versionadded:: 0.1
+    """
+    context = context_var.get(None)
+    if context is None or context.request_context is None:
+        raise RuntimeError(
+            "'copy_current_request_context' can only be used when a"
+            " request context is active, such as in a view function."
+        )
+    copied = context.request_context.copy()
+
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with copied:
+            return function(*args, **kwargs)
+
+    return update_wrapper(wrapper, function)

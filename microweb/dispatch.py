@@ -1,0 +1,106 @@
+"""The dispatch core's front module: picks the core and prepares what it runs.
+
+:func:`build` runs when the app serves its first request. It resolves, per endpoint,
+the view and the hooks in the order Flask runs them, decides where the core may answer
+without a response object, and returns the core's ``Dispatcher``: the app's WSGI
+callable from then on.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from types import ModuleType
+
+from werkzeug.http import HTTP_STATUS_CODES
+
+from . import _cores
+from .globals import context_var
+from .json import JSONProvider
+from .wrappers import Response
+
+if t.TYPE_CHECKING:
+    from .app import App
+    from .routing import Rule
+
+#: The dispatch core this process uses: ``microweb._dispatch_c`` or ``_dispatch_py``.
+core: ModuleType = _cores.load("dispatch")
+
+#: Status lines for codes whose response carries a body and its length, as
+#: Werkzeug writes them.
+STATUS_LINES = {
+    code: f"{code} {reason.upper()}"
+    for code, reason in HTTP_STATUS_CODES.items()
+    if code >= 200 and code not in (204, 304)
+}
+
+
+def _missing_view(endpoint: str) -> t.Callable[..., t.Any]:
+    def view(**kwargs: t.Any) -> t.NoReturn:
+        raise KeyError(endpoint)
+
+    return view
+
+
+def _plain_responses(app: App) -> bool:
+    """Whether the core may answer plain values itself: the app builds responses
+    the way the core would."""
+    from .app import App
+
+    cls = type(app)
+    return (
+        app.response_class is Response
+        and cls.make_response is App.make_response
+        and cls.finalize_request is App.finalize_request
+        and cls.process_response is App.process_response
+    )
+
+
+def _json_body(app: App) -> t.Callable[[t.Any], str] | None:
+    provider = app.json
+    if (
+        isinstance(provider, JSONProvider)
+        and type(provider).response is JSONProvider.response
+        and provider.mimetype == "application/json"
+    ):
+        return provider.response_body
+    return None
+
+
+def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
+    """The dispatcher for *app*, on *dispatch_core* (the selected core by default)."""
+    dispatch_core = dispatch_core or core
+    plain = _plain_responses(app)
+    preprocessors = tuple(app.url_value_preprocessors.get(None, ()))
+    before = tuple(app.before_request_funcs.get(None, ()))
+    fast = plain and not app.after_request_funcs.get(None)
+
+    def endpoint_for(rule: Rule | None) -> t.Any:
+        if rule is None:
+            return dispatch_core.Endpoint(
+                None, False, False, preprocessors, before, fast
+            )
+        view = app.view_functions.get(rule.endpoint) or _missing_view(rule.endpoint)
+        return dispatch_core.Endpoint(
+            view,
+            bool(getattr(rule, "provide_automatic_options", False)),
+            rule._checked_after_match,
+            preprocessors,
+            before,
+            fast,
+        )
+
+    for rule in app.url_map.iter_rules():
+        rule._dispatch_endpoint = endpoint_for(rule)  # type: ignore[attr-defined]
+    tear_down = bool(
+        any(app.teardown_request_funcs.values()) or app.teardown_appcontext_funcs
+    )
+    return dispatch_core.Dispatcher(
+        app,
+        app.url_map._matcher,
+        endpoint_for(None),
+        app.request_context_class,
+        context_var,
+        _json_body(app),
+        STATUS_LINES,
+        tear_down,
+    )

@@ -1,0 +1,47 @@
+"""The context proxies: ``current_app``, ``g``, ``request``.
+
+One context variable holds the current context. An app context serves ``current_app``
+and ``g``; a request context is an app context that also serves ``request``. Pushing
+one request context therefore sets one variable, once per request.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from contextvars import ContextVar
+
+from werkzeug.local import LocalProxy
+
+if t.TYPE_CHECKING:
+    from .app import App
+    from .ctx import AppContext, _AppCtxGlobals
+    from .wrappers import Request
+
+APP_CONTEXT_MESSAGE = """\
+Working outside of application context.
+
+This typically means that you attempted to use functionality that needed
+the current application. To solve this, set up an application context
+with app.app_context(). See the documentation for more information.\
+"""
+
+REQUEST_CONTEXT_MESSAGE = """\
+Working outside of request context.
+
+This typically means that you attempted to use functionality that needed
+an active HTTP request. See the documentation on testing for information
+about how to avoid this problem.\
+"""
+
+#: The current app or request context.
+context_var: ContextVar[AppContext] = ContextVar("microweb.context")
+
+current_app: App = LocalProxy(  # type: ignore[assignment]
+    context_var, "app", unbound_message=APP_CONTEXT_MESSAGE
+)
+g: _AppCtxGlobals = LocalProxy(  # type: ignore[assignment]
+    context_var, "g", unbound_message=APP_CONTEXT_MESSAGE
+)
+request: Request = LocalProxy(  # type: ignore[assignment]
+    context_var, "request", unbound_message=REQUEST_CONTEXT_MESSAGE
+)

@@ -1,0 +1,135 @@
+"""The test client and environ builder, with the app's defaults (as Flask's)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import typing as t
+from contextlib import ExitStack
+from copy import copy
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import werkzeug.test
+from werkzeug.test import Client
+from werkzeug.wrappers import Request as BaseRequest
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.test import TestResponse
+
+    from .app import App
+
+
+class EnvironBuilder(werkzeug.test.EnvironBuilder):
+    """Werkzeug's environ builder, with the host, root and scheme of the app.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(
+        self,
+        app: App,
+        path: str = "/",
+        base_url: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str | None = None,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> None:
+        if base_url is not None and (subdomain or url_scheme):
+            raise ValueError('Cannot pass "subdomain" or "url_scheme" with "base_url".')
+        if base_url is None:
+            host = app.config.get("SERVER_NAME") or "localhost"
+            if subdomain:
+                host = f"{subdomain}.{host}"
+            if url_scheme is None:
+                url_scheme = app.config["PREFERRED_URL_SCHEME"]
+            url = urlsplit(path)
+            root = app.config["APPLICATION_ROOT"].lstrip("/")
+            base_url = f"{url.scheme or url_scheme}://{url.netloc or host}/{root}"
+            path = f"{url.path}?{url.query}" if url.query else url.path
+        self.app = app
+        super().__init__(path, base_url, *args, **kwargs)
+
+    def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        """Serialize a ``json=`` body with the app's JSON provider."""
+        return self.app.json.dumps(obj, **kwargs)
+
+
+_USER_AGENT = f"Werkzeug/{importlib.metadata.version('werkzeug')}"
+
+
+class TestClient(Client):
+    """Werkzeug's test client for an app; ``with client:`` keeps the last request's
+    context pushed until the block ends.
+
+    .. versionadded:: 0.1
+    """
+
+    __test__ = False  # not a pytest test class
+    application: App
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.preserve_context = False
+        self._new_contexts: list[t.ContextManager[t.Any]] = []
+        self._context_stack = ExitStack()
+        self.environ_base = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": _USER_AGENT}
+
+    def _copy_environ(self, other: WSGIEnvironment) -> WSGIEnvironment:
+        environ = {**self.environ_base, **other}
+        if self.preserve_context:
+            environ["werkzeug.debug.preserve_context"] = self._new_contexts.append
+        return environ
+
+    def open(
+        self,
+        *args: t.Any,
+        buffered: bool = False,
+        follow_redirects: bool = False,
+        **kwargs: t.Any,
+    ) -> TestResponse:
+        """Send a request to the app; the arguments are Werkzeug's."""
+        first = args[0] if args else None
+        if isinstance(first, werkzeug.test.EnvironBuilder):
+            builder = copy(first)
+            builder.environ_base = self._copy_environ(builder.environ_base or {})  # type: ignore[arg-type]
+            request = builder.get_request()
+        elif isinstance(first, dict):
+            request = EnvironBuilder.from_environ(
+                first, app=self.application, environ_base=self._copy_environ({})
+            ).get_request()
+        elif isinstance(first, BaseRequest):
+            request = copy(first)
+            request.environ = self._copy_environ(request.environ)
+        else:
+            kwargs["environ_base"] = self._copy_environ(kwargs.get("environ_base", {}))
+            builder = EnvironBuilder(self.application, *args, **kwargs)
+            try:
+                request = builder.get_request()
+            finally:
+                builder.close()
+        self._context_stack.close()
+        response = super().open(
+            request, buffered=buffered, follow_redirects=follow_redirects
+        )
+        response.json_module = self.application.json  # type: ignore[assignment]
+        for context in self._new_contexts:
+            self._context_stack.enter_context(context)
+        self._new_contexts.clear()
+        return response
+
+    def __enter__(self) -> TestClient:
+        if self.preserve_context:
+            raise RuntimeError("Cannot nest client invocations")
+        self.preserve_context = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.preserve_context = False
+        self._context_stack.close()

@@ -1,0 +1,1502 @@
+"""Whole-request cost: microweb against Flask, Falcon, Bottle and a bare WSGI callable.
+
+Run from the repository root::
+
+    python perf/wsgi.py                 # full run (about a minute; 4 at most)
+    python perf/wsgi.py --quick         # short run (under 40 seconds)
+    python perf/wsgi.py --rounds 61 --json wsgi.json
+
+Every framework serves the same five workloads in this process, called the way a WSGI
+server calls it: a prebuilt environ (copied per request, with a fresh ``wsgi.input``),
+a minimal ``start_response``, the returned iterable joined and closed. Every response
+of every request stream is checked once (status, content type, body) before timing; a
+contender that answers wrongly is reported and not timed. The contenders are then
+timed round-robin, one batch per (workload, contender) per round, the starting cell
+rotating between rounds; the tables show the median over rounds of the microseconds
+per request, and ratios against Flask and Falcon.
+
+The microweb apps are built by :func:`make_microweb_app`, which pins the routing and
+dispatch cores per app, so both cores run interleaved in this process. When a core
+cannot be pinned here (a microweb without per-app pinning, whose import picked the
+other core), it runs in a child process together with its own Flask and Falcon
+references, and its ratios are taken against those.
+
+Speed is measured here and only here; tests never assert timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import inspect
+import io
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+PERF_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PERF_DIR.parent
+GITHUB_ROUTES = PERF_DIR / "data" / "github.txt"
+
+SEED = 20240601
+VALUES_PER_ROUTE = 8
+NOT_FOUND_PATHS = 64
+PARAM_REQUESTS = 8
+ECHO_BODIES = 4
+ECHO_SIZE = 200
+MAX_MISMATCHES_SHOWN = 10
+
+HELLO = "Hello, World!"
+NATIVE, PURE = "native", "pure"
+CORES = (NATIVE, PURE)
+NO_EXTENSIONS_ENV = "MICROWEB_NO_EXTENSIONS"
+REQUIRE_EXTENSIONS_ENV = "MICROWEB_REQUIRE_EXTENSIONS"
+
+_PARAM = re.compile(r":(\w+)")
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route of the GitHub set: a method and a path template in neutral form."""
+
+    method: str
+    #: path segments; a parameter segment is ``(name,)``, a static one is a ``str``
+    segments: tuple[str | tuple[str], ...]
+
+    @property
+    def params(self) -> list[str]:
+        return [seg[0] for seg in self.segments if isinstance(seg, tuple)]
+
+    def template(self, open_: str, close: str) -> str:
+        parts = [
+            f"{open_}{seg[0]}{close}" if isinstance(seg, tuple) else seg
+            for seg in self.segments
+        ]
+        return "/" + "/".join(parts)
+
+    @property
+    def rule(self) -> str:
+        """Flask/microweb/Bottle syntax: ``/repos/<owner>``."""
+        return self.template("<", ">")
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.method} {self.rule}"
+
+    def fill(self, values: dict[str, str]) -> str:
+        parts = [
+            values[seg[0]] if isinstance(seg, tuple) else seg for seg in self.segments
+        ]
+        return "/" + "/".join(parts)
+
+
+def parse_route_file(path: Path) -> tuple[str, list[Route]]:
+    """Read ``METHOD /path/:param`` lines; the first comment line names the source."""
+    source = ""
+    routes = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            source = source or line.lstrip("# ")
+            continue
+        method, template = line.split()
+        segments: list[str | tuple[str]] = []
+        for seg in template.strip("/").split("/"):
+            match = _PARAM.fullmatch(seg)
+            segments.append((match.group(1),) if match else seg)
+        routes.append(Route(method, tuple(segments)))
+    return source, routes
+
+
+def make_value(rng: random.Random) -> str:
+    """An alphanumeric segment value holding a digit (never equal to a static word)."""
+    alphabet = string.ascii_lowercase + string.digits
+    chars = [rng.choice(alphabet) for _ in range(rng.randint(4, 10))]
+    chars[rng.randrange(len(chars))] = rng.choice(string.digits)
+    return "".join(chars)
+
+
+def endpoint_text(endpoint: str, args: dict[str, Any]) -> str:
+    """What every GitHub-set view returns: its endpoint, then its sorted arguments."""
+    return endpoint + "".join(f" {name}={args[name]}" for name in sorted(args))
+
+
+# ------------------------------------------------------------------ the workloads
+
+
+@dataclass(frozen=True)
+class Expect:
+    """The response a correct app gives to one request."""
+
+    status: int
+    #: required start of the Content-Type (lower case), or None for any
+    content_type: str | None
+    #: "text": body == value; "json": parsed body == value; "any": not checked
+    kind: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request of a stream: its environ template, its body, its right answer."""
+
+    method: str
+    path: str
+    environ: dict[str, Any]
+    body: bytes
+    expect: Expect
+
+
+@dataclass(frozen=True)
+class Workload:
+    key: str
+    title: str
+    #: which of a contender's apps serves it: "small" or "github"
+    app: str
+    calls: list[Call]
+
+
+class _NullErrors:
+    """``wsgi.errors`` that drops what it is given (no traceback is expected)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+WSGI_ERRORS = _NullErrors()
+
+
+def make_environ(
+    method: str, path: str, body: bytes = b"", content_type: str | None = None
+) -> dict[str, Any]:
+    """A PEP 3333 environ as a threaded server would pass it (``wsgi.input`` aside)."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_USER_AGENT": "microweb-perf/1",
+        "HTTP_ACCEPT": "*/*",
+        "HTTP_CONNECTION": "keep-alive",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": WSGI_ERRORS,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if content_type is not None:
+        environ["CONTENT_TYPE"] = content_type
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return environ
+
+
+def _call(
+    method: str,
+    path: str,
+    expect: Expect,
+    body: bytes = b"",
+    content_type: str | None = None,
+) -> Call:
+    return Call(
+        method, path, make_environ(method, path, body, content_type), body, expect
+    )
+
+
+def github_calls(routes: list[Route], seed: int) -> list[Call]:
+    """VALUES_PER_ROUTE requests per route (distinct values where it has params)."""
+    rng = random.Random(seed)
+    calls = []
+    for route in routes:
+        seen_paths: set[str] = set()
+        while len(seen_paths) < (VALUES_PER_ROUTE if route.params else 1):
+            args = {name: make_value(rng) for name in route.params}
+            path = route.fill(args)
+            if path not in seen_paths:
+                seen_paths.add(path)
+                expect = Expect(
+                    200, "text/html", "text", endpoint_text(route.endpoint, args)
+                )
+                calls.append(_call(route.method, path, expect))
+        if not route.params:  # a static route weighs as much as any other
+            calls.extend([calls[-1]] * (VALUES_PER_ROUTE - 1))
+    rng.shuffle(calls)
+    return calls
+
+
+def matches_any(routes: list[Route], path: str) -> bool:
+    """Whether ``path`` matches some route's template, whatever the method."""
+    parts = path.strip("/").split("/")
+    for route in routes:
+        if len(route.segments) == len(parts) and all(
+            isinstance(seg, tuple) or seg == part
+            for seg, part in zip(route.segments, parts, strict=True)
+        ):
+            return True
+    return False
+
+
+def not_found_calls(routes: list[Route], seed: int) -> list[Call]:
+    """NOT_FOUND_PATHS paths near the routes that match none of them.
+
+    Three kinds, in turn: a route's path with an extra segment, with its last static
+    word changed, and with an unknown first segment. Each is checked against every
+    template, whatever the method, so no framework can answer 405 instead.
+    """
+    rng = random.Random(seed)
+    paths: list[str] = []
+    kind = 0
+    while len(paths) < NOT_FOUND_PATHS:
+        route = rng.choice(routes)
+        path = route.fill({name: make_value(rng) for name in route.params})
+        parts = path.strip("/").split("/")
+        if kind == 0:
+            parts.append("nothing")
+        elif kind == 1:
+            statics = [
+                i for i, seg in enumerate(route.segments) if isinstance(seg, str)
+            ]
+            parts[statics[-1]] = "missing"
+        else:
+            parts[0] = "nowhere"
+        candidate = "/" + "/".join(parts)
+        if candidate not in paths and not matches_any(routes, candidate):
+            paths.append(candidate)
+            kind = (kind + 1) % 3
+    expect = Expect(404, None, "any")
+    return [_call("GET", path, expect) for path in paths]
+
+
+def echo_document(rng: random.Random, size: int) -> bytes:
+    """A compact JSON object of exactly ``size`` bytes (a user-ish record)."""
+    doc: dict[str, Any] = {
+        "id": rng.randint(10_000, 99_999),
+        "name": "".join(rng.choice(string.ascii_lowercase) for _ in range(8)),
+        "email": "someone@example.org",
+        "active": True,
+        "score": round(rng.uniform(0, 100), 2),
+        "tags": ["alpha", "beta", "gamma"],
+        "address": {"city": "Lisbon", "zip": "1100-148"},
+        "note": "",
+    }
+    encoded = json.dumps(doc, separators=(",", ":")).encode()
+    doc["note"] = "x" * (size - len(encoded))
+    encoded = json.dumps(doc, separators=(",", ":")).encode()
+    assert len(encoded) == size, len(encoded)
+    return encoded
+
+
+def build_workloads(routes: list[Route]) -> list[Workload]:
+    rng = random.Random(SEED + 5)
+    hello = [_call("GET", "/", Expect(200, "text/html", "text", HELLO))]
+    params = []
+    for index in range(PARAM_REQUESTS):
+        user_id = rng.randint(1, 99_999)
+        slug = f"post-{index}-" + "".join(
+            rng.choice(string.ascii_lowercase) for _ in range(8)
+        )
+        expect = Expect(
+            200, "application/json", "json", {"id": user_id, "slug": slug, "ok": True}
+        )
+        params.append(_call("GET", f"/users/{user_id}/posts/{slug}", expect))
+    echo = []
+    for _ in range(ECHO_BODIES):
+        body = echo_document(rng, ECHO_SIZE)
+        expect = Expect(200, "application/json", "json", json.loads(body))
+        echo.append(_call("POST", "/echo", expect, body, "application/json"))
+    return [
+        Workload("hello", "hello world: `GET /`", "small", hello),
+        Workload(
+            "params",
+            "int + string params → JSON: `GET /users/<int:id>/posts/<slug>`",
+            "small",
+            params,
+        ),
+        Workload(
+            "github",
+            f"GitHub API set, {len(routes)} routes, "
+            f"{VALUES_PER_ROUTE} requests per route",
+            "github",
+            github_calls(routes, SEED),
+        ),
+        Workload(
+            "notfound",
+            f"404 among the GitHub routes ({NOT_FOUND_PATHS} paths)",
+            "github",
+            not_found_calls(routes, SEED + 3),
+        ),
+        Workload(
+            "echo",
+            f"JSON echo: `POST /echo`, {ECHO_SIZE}-byte body",
+            "small",
+            echo,
+        ),
+    ]
+
+
+# ----------------------------------------------------------------------- the apps
+#
+# Each builder returns {"small": wsgi_app, "github": wsgi_app}. "small" serves
+# GET /, GET /users/<int:id>/posts/<slug> and POST /echo; "github" has the 203
+# GitHub routes, every view returning endpoint_text(endpoint, args).
+
+
+def _github_view(endpoint: str) -> Callable[..., str]:
+    def view(**args: str) -> str:
+        return endpoint_text(endpoint, args)
+
+    return view
+
+
+def flask_style_apps(
+    app_class: type, request: Any, routes: list[Route]
+) -> dict[str, Any]:
+    """The apps written once against Flask's API; microweb runs the same code."""
+    small = app_class(__name__)
+
+    @small.get("/")
+    def hello() -> str:
+        return HELLO
+
+    @small.get("/users/<int:id>/posts/<slug>")
+    def post(id: int, slug: str) -> dict[str, Any]:
+        return {"id": id, "slug": slug, "ok": True}
+
+    @small.post("/echo")
+    def echo() -> Any:
+        return request.get_json()
+
+    github = app_class(__name__)
+    try:
+        for route in routes:
+            github.add_url_rule(
+                route.rule,
+                endpoint=route.endpoint,
+                view_func=_github_view(route.endpoint),
+                methods=[route.method],
+            )
+    except Exception as exc:  # the other app's workloads still run
+        return {"small": small, "github": BuildFailed(exc)}
+    return {"small": small, "github": github}
+
+
+@dataclass(frozen=True)
+class BuildFailed:
+    """In place of an app whose registration raised: its workloads are skipped."""
+
+    error: BaseException
+
+    def __str__(self) -> str:
+        return f"building the app failed: {self.error!r}"
+
+
+def flask_apps(routes: list[Route]) -> dict[str, Any]:
+    import flask
+
+    return flask_style_apps(flask.Flask, flask.request, routes)
+
+
+def falcon_apps(routes: list[Route]) -> dict[str, Any]:
+    import falcon
+
+    html = falcon.MEDIA_HTML
+
+    class Hello:
+        def on_get(self, req: Any, resp: Any) -> None:
+            resp.content_type = html
+            resp.text = HELLO
+
+    class Post:
+        def on_get(self, req: Any, resp: Any, id: int, slug: str) -> None:
+            resp.media = {"id": id, "slug": slug, "ok": True}
+
+    class Echo:
+        def on_post(self, req: Any, resp: Any) -> None:
+            resp.media = req.get_media()
+
+    small = falcon.App()
+    small.add_route("/", Hello())
+    small.add_route("/users/{id:int}/posts/{slug}", Post())
+    small.add_route("/echo", Echo())
+
+    def responder(endpoint: str) -> Callable[..., None]:
+        def on_method(resource: Any, req: Any, resp: Any, **args: str) -> None:
+            resp.content_type = html
+            resp.text = endpoint_text(endpoint, args)
+
+        return on_method
+
+    # Falcon routes by path; the methods of one path are responders of one resource.
+    by_template: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        namespace = by_template.setdefault(route.template("{", "}"), {})
+        namespace[f"on_{route.method.lower()}"] = responder(route.endpoint)
+    github = falcon.App()
+    for template, namespace in by_template.items():
+        github.add_route(template, type("Resource", (), namespace)())
+    return {"small": small, "github": github}
+
+
+def bottle_apps(routes: list[Route]) -> dict[str, Any]:
+    import bottle
+
+    small = bottle.Bottle()
+
+    @small.get("/")
+    def hello() -> str:
+        return HELLO
+
+    @small.get("/users/<id:int>/posts/<slug>")
+    def post(id: int, slug: str) -> dict[str, Any]:
+        return {"id": id, "slug": slug, "ok": True}
+
+    @small.post("/echo")
+    def echo() -> Any:
+        return bottle.request.json
+
+    github = bottle.Bottle()
+    for route in routes:
+        github.route(route.rule, route.method, _github_view(route.endpoint))
+    return {"small": small, "github": github}
+
+
+class _Node:
+    """One level of the bare callable's route tree."""
+
+    __slots__ = ("static", "param", "leaf")
+
+    def __init__(self) -> None:
+        self.static: dict[str, _Node] = {}
+        self.param: _Node | None = None
+        #: method -> (endpoint, parameter names in path order)
+        self.leaf: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _walk(node: _Node, parts: list[str], index: int, values: list[str]) -> Any:
+    if index == len(parts):
+        return node.leaf or None
+    child = node.static.get(parts[index])
+    if child is not None:
+        found = _walk(child, parts, index + 1, values)
+        if found is not None:
+            return found
+    if node.param is not None:
+        values.append(parts[index])
+        found = _walk(node.param, parts, index + 1, values)
+        if found is not None:
+            return found
+        values.pop()
+    return None
+
+
+def bare_apps(routes: list[Route]) -> dict[str, Any]:
+    """Hand-written WSGI callables doing the least work for the same responses."""
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    loads = json.loads
+    html = [("Content-Type", "text/html; charset=utf-8")]
+    json_type = "application/json"
+    hello_body = HELLO.encode()
+
+    def small(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        method = environ["REQUEST_METHOD"]
+        path = environ["PATH_INFO"]
+        if path == "/" and method == "GET":
+            body = hello_body
+            headers = html
+        elif path == "/echo" and method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            document = loads(environ["wsgi.input"].read(length))
+            body = dumps(document).encode()
+            headers = [("Content-Type", json_type)]
+        else:
+            parts = path.split("/")
+            if (
+                method == "GET"
+                and len(parts) == 5
+                and parts[1] == "users"
+                and parts[3] == "posts"
+                and parts[2].isdigit()
+                and parts[4]
+            ):
+                document = {"id": int(parts[2]), "slug": parts[4], "ok": True}
+                body = dumps(document).encode()
+                headers = [("Content-Type", json_type)]
+            else:
+                start_response("404 Not Found", [("Content-Type", "text/plain")])
+                return [b"Not Found"]
+        headers = [*headers, ("Content-Length", str(len(body)))]
+        start_response("200 OK", headers)
+        return [body]
+
+    root = _Node()
+    for route in routes:
+        node = root
+        for seg in route.segments:
+            if isinstance(seg, tuple):
+                if node.param is None:
+                    node.param = _Node()
+                node = node.param
+            else:
+                node = node.static.setdefault(seg, _Node())
+        node.leaf[route.method] = (route.endpoint, tuple(route.params))
+
+    def github(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        values: list[str] = []
+        leaf = _walk(root, environ["PATH_INFO"][1:].split("/"), 0, values)
+        target = None if leaf is None else leaf.get(environ["REQUEST_METHOD"])
+        if target is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not Found"]
+        endpoint, names = target
+        body = endpoint_text(endpoint, dict(zip(names, values, strict=True))).encode()
+        start_response("200 OK", [*html, ("Content-Length", str(len(body)))])
+        return [body]
+
+    return {"small": small, "github": github}
+
+
+# ------------------------------------------------------------------- microweb hook
+
+
+class CoreUnavailable(Exception):
+    """This process cannot build a microweb app on the requested core."""
+
+    def __init__(self, reason: str, *, in_child: bool = False) -> None:
+        super().__init__(reason)
+        #: True when a child process with the core chosen by environment can run it
+        self.in_child = in_child
+
+
+def load_microweb() -> Any:
+    """Import microweb: the first on ``sys.path``, else the source tree next door."""
+    try:
+        return importlib.import_module("microweb")
+    except ImportError:
+        sys.path.insert(0, str(REPO_ROOT))
+    return importlib.import_module("microweb")
+
+
+def microweb_app_class(core: str) -> type:
+    """An App class whose every core (routing, dispatch) is the ``core`` twin.
+
+    This is the one place that knows how microweb pins its cores per app. It uses
+    what the front modules offer: ``routing.Map.core`` (a ``Map`` subclass names
+    its routing core) and ``dispatch.build(app, dispatch_core)``. The subclass lets
+    the app prepare its dispatcher as usual on its first request, then rebuilds it
+    on the pinned dispatch core. When microweb offers neither, a process only has
+    the core picked at import (``microweb.IMPLEMENTATION``), and asking for the
+    other one raises :class:`CoreUnavailable` with ``in_child=True``: the driver
+    then measures that core in a child process with ``MICROWEB_NO_EXTENSIONS`` set
+    or unset.
+    """
+    microweb = load_microweb()
+    app_class = getattr(microweb, "App", None)
+    if app_class is None:
+        raise CoreUnavailable("microweb.App does not exist yet in this microweb")
+    suffix = "c" if core == NATIVE else "py"
+    try:
+        routing_core = importlib.import_module(f"microweb._routing_{suffix}")
+        dispatch_core = importlib.import_module(f"microweb._dispatch_{suffix}")
+    except ImportError as exc:
+        raise CoreUnavailable(
+            f"the {core} cores are not importable ({exc}); build the compiled ones "
+            "with `pip install .`, or `cythonize -i microweb/_*_c.pyx` in a copy "
+            "of the tree put first on PYTHONPATH"
+        ) from None
+    dispatch = importlib.import_module("microweb.dispatch")
+    routing = importlib.import_module("microweb.routing")
+    build = getattr(dispatch, "build", None)
+    can_pin = (
+        build is not None
+        and "dispatch_core" in inspect.signature(build).parameters
+        and hasattr(routing.Map, "core")
+        and hasattr(app_class, "url_map_class")
+        and hasattr(app_class, "_prepare_dispatch")
+    )
+    if not can_pin:
+        loaded = getattr(microweb, "IMPLEMENTATION", "?")
+        if loaded != core:
+            raise CoreUnavailable(
+                f"this process loaded the {loaded} cores and microweb.App cannot "
+                f"pin the {core} ones per app",
+                in_child=True,
+            )
+        return app_class  # type: ignore[no-any-return]
+
+    pinned_map = type(f"Map_{core}", (routing.Map,), {"core": routing_core})
+
+    def _prepare_dispatch(self: Any) -> Any:
+        app_class._prepare_dispatch(self)
+        self._dispatcher = build(self, dispatch_core=dispatch_core)
+        return self._dispatcher
+
+    namespace = {"url_map_class": pinned_map, "_prepare_dispatch": _prepare_dispatch}
+    return type(f"App_{core}", (app_class,), namespace)
+
+
+def core_modules(apps: dict[str, Any]) -> str:
+    """Which modules serve a microweb app (after its first request)."""
+    found = set()
+    for app in apps.values():
+        if isinstance(app, BuildFailed):
+            continue
+        for part in (getattr(app, "_dispatcher", None), app.url_map._matcher):
+            if part is not None:
+                found.add(type(part).__module__)
+    return ", ".join(sorted(found))
+
+
+def make_microweb_app(core: str, routes: list[Route]) -> dict[str, Any]:
+    """microweb's apps on ``core``: the very code :func:`flask_apps` runs on Flask."""
+    app_class = microweb_app_class(core)
+    microweb = load_microweb()
+    return flask_style_apps(app_class, microweb.request, routes)
+
+
+# --------------------------------------------------------------------- contenders
+
+
+@dataclass
+class Framework:
+    key: str
+    label: str
+    build: Callable[[list[Route]], dict[str, Any]]
+
+
+def frameworks_for(cores: list[str]) -> list[Framework]:
+    found = [
+        Framework(
+            f"microweb-{core}",
+            f"microweb {core}",
+            lambda routes, core=core: make_microweb_app(core, routes),
+        )
+        for core in cores
+    ]
+    return found + [
+        Framework("flask", "Flask", flask_apps),
+        Framework("falcon", "Falcon", falcon_apps),
+        Framework("bottle", "Bottle", bottle_apps),
+        Framework("bare", "bare WSGI", bare_apps),
+    ]
+
+
+@dataclass
+class Mismatch:
+    call: Call
+    expected: str
+    got: str
+
+
+@dataclass
+class Cell:
+    """One (workload, contender) pair; ``run(passes)`` serves the stream that often."""
+
+    workload: str
+    contender: str
+    run: Callable[[int], None]
+    requests_per_pass: int
+    mismatches: list[Mismatch] = field(default_factory=list)
+    #: why the cell is not timed although its contender runs (an app failed to build)
+    skipped: str | None = None
+    passes: int = 1
+    samples_us: list[float] = field(default_factory=list)
+    wall_samples_us: list[float] = field(default_factory=list)
+    cpu_samples_us: list[float] = field(default_factory=list)
+
+    @property
+    def median_us(self) -> float:
+        return statistics.median(self.samples_us)
+
+
+def _no_run(passes: int) -> None:  # the run() of a skipped cell
+    raise AssertionError("a skipped cell is never timed")
+
+
+def _write(data: bytes) -> None:  # the write() callable start_response returns
+    pass
+
+
+def _start_response(
+    status: str, headers: list[tuple[str, str]], exc_info: Any = None
+) -> Callable[[bytes], None]:
+    return _write
+
+
+def make_runner(app: Any, calls: list[Call]) -> Callable[[int], None]:
+    """The timed loop: what a WSGI server does per request, minus the socket."""
+    pairs = [(call.environ, call.body) for call in calls]
+    new_input = io.BytesIO
+    start_response = _start_response
+
+    def run(passes: int) -> None:
+        for _ in range(passes):
+            for template, body in pairs:
+                environ = template.copy()
+                environ["wsgi.input"] = new_input(body)
+                result = app(environ, start_response)
+                b"".join(result)
+                if hasattr(result, "close"):
+                    result.close()
+
+    return run
+
+
+def serve_once(app: Any, call: Call) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The same steps as the timed loop, keeping status, headers and body."""
+    seen: list[Any] = []
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
+        seen[:] = [status, headers]
+        return _write
+
+    environ = call.environ.copy()
+    environ["wsgi.input"] = io.BytesIO(call.body)
+    result = app(environ, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return seen[0], seen[1], body
+
+
+def check_response(call: Call, app: Any) -> Mismatch | None:
+    expect = call.expect
+    try:
+        status, headers, body = serve_once(app, call)
+    except Exception as exc:  # any failure is a wrong answer
+        return Mismatch(call, f"{expect.status}", f"{type(exc).__name__}: {exc}")
+    problems = []
+    code = int(status.split(None, 1)[0])
+    if code != expect.status:
+        problems.append(f"status {status!r}")
+    content_type = next(
+        (value for name, value in headers if name.lower() == "content-type"), ""
+    )
+    if expect.content_type and not content_type.lower().startswith(expect.content_type):
+        problems.append(f"content type {content_type!r}")
+    if expect.kind == "text" and body.decode("utf-8", "replace") != expect.value:
+        problems.append(f"body {body[:120]!r}")
+    elif expect.kind == "json":
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = "(not JSON)"
+        if document != expect.value or _types(document) != _types(expect.value):
+            problems.append(f"body {body[:120]!r}")
+    if not problems:
+        return None
+    expected = f"{expect.status} {expect.content_type or ''} {expect.value!r}"
+    return Mismatch(call, expected[:160], "; ".join(problems))
+
+
+def _types(document: Any) -> Any:
+    """The JSON value's shape with types, so that 1 and 1.0 and "1" differ."""
+    if isinstance(document, dict):
+        return {key: _types(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [_types(value) for value in document]
+    return type(document).__name__
+
+
+def build_cells(
+    frameworks: list[Framework],
+    workloads: list[Workload],
+    routes: list[Route],
+    notes: list[str],
+    unavailable: dict[str, CoreUnavailable],
+) -> tuple[list[Cell], list[Framework]]:
+    """Build every framework's apps, check every response, return the cells."""
+    cells: list[Cell] = []
+    built: list[Framework] = []
+    for framework in frameworks:
+        try:
+            apps = framework.build(routes)
+        except CoreUnavailable as exc:
+            unavailable[framework.key] = exc
+            continue
+        except Exception as exc:  # report, carry on without it
+            notes.append(
+                f"{framework.label} skipped: building its apps failed ({exc!r})"
+            )
+            continue
+        built.append(framework)
+        for failed in {str(a) for a in apps.values() if isinstance(a, BuildFailed)}:
+            notes.append(f"{framework.label}: {failed}")
+        for workload in workloads:
+            app = apps[workload.app]
+            if isinstance(app, BuildFailed):
+                cells.append(
+                    Cell(workload.key, framework.key, _no_run, 0, skipped=str(app))
+                )
+                continue
+            cell = Cell(
+                workload.key,
+                framework.key,
+                make_runner(app, workload.calls),
+                len(workload.calls),
+            )
+            distinct = {id(call): call for call in workload.calls}.values()
+            for call in distinct:  # each distinct call once
+                mismatch = check_response(call, app)
+                if mismatch is not None:
+                    cell.mismatches.append(mismatch)
+            cells.append(cell)
+        if framework.key.startswith("microweb-"):
+            notes.append(f"{framework.label} served by: {core_modules(apps)}")
+    return cells, built
+
+
+# ------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Settings:
+    rounds: int
+    target_ns: int
+    clock: str
+    gc_in_batches: bool
+    quick: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def _timed(run: Callable[[int], None], passes: int) -> int:
+    start = time.perf_counter_ns()
+    run(passes)
+    return time.perf_counter_ns() - start
+
+
+def calibrate(cell: Cell, target_ns: int) -> None:
+    """Whole passes per batch so that one batch takes about ``target_ns``."""
+    cell.run(1)
+    passes = 1
+    while True:
+        elapsed = min(_timed(cell.run, passes) for _ in range(3))
+        if elapsed * 5 >= target_ns:
+            break
+        passes *= 2
+    cell.passes = max(1, round(passes * target_ns / max(elapsed, 1)))
+    cell.run(cell.passes)  # the warm-up batch
+
+
+def time_batch(cell: Cell, gc_in_batches: bool) -> tuple[float, float]:
+    """One batch; µs per request by the wall clock and by this thread's CPU time."""
+    gc.collect()
+    if not gc_in_batches:
+        gc.disable()
+    try:
+        start_cpu = time.thread_time_ns()
+        start = time.perf_counter_ns()
+        cell.run(cell.passes)
+        elapsed = time.perf_counter_ns() - start
+        elapsed_cpu = time.thread_time_ns() - start_cpu
+    finally:
+        gc.enable()
+    requests = cell.passes * cell.requests_per_pass
+    return elapsed / requests / 1000.0, elapsed_cpu / requests / 1000.0
+
+
+def measure(cells: list[Cell], settings: Settings) -> None:
+    """Calibrate, then time the cells round-robin, the first cell rotating."""
+    if not cells:
+        return
+    # Everything built so far (apps, streams) moves to the permanent generation, so
+    # collections during and between batches only walk what the requests left.
+    gc.collect()
+    gc.freeze()
+    try:
+        for cell in cells:
+            calibrate(cell, settings.target_ns)
+        count = len(cells)
+        for round_index in range(settings.rounds):
+            shift = round_index % count
+            for cell in cells[shift:] + cells[:shift]:
+                wall_us, cpu_us = time_batch(cell, settings.gc_in_batches)
+                cell.wall_samples_us.append(wall_us)
+                cell.cpu_samples_us.append(cpu_us)
+    finally:
+        gc.unfreeze()
+    for cell in cells:
+        cell.samples_us = (
+            cell.cpu_samples_us if settings.clock == "cpu" else cell.wall_samples_us
+        )
+
+
+# ----------------------------------------------------------------- child process
+
+
+def run_child(core: str, settings: Settings, options: argparse.Namespace) -> dict:
+    """Measure microweb ``core`` with Flask, Falcon and the bare callable in a child.
+
+    The child picks the core the way an installation does, by environment:
+    ``MICROWEB_NO_EXTENSIONS=1`` for pure; unset, with
+    ``MICROWEB_REQUIRE_EXTENSIONS=1`` (never silently pure), for native.
+    """
+    env = dict(os.environ)
+    if core == PURE:
+        env[NO_EXTENSIONS_ENV] = "1"
+        env.pop(REQUIRE_EXTENSIONS_ENV, None)
+    else:
+        env.pop(NO_EXTENSIONS_ENV, None)
+        env[REQUIRE_EXTENSIONS_ENV] = "1"
+    microweb = sys.modules.get("microweb")
+    if microweb is not None:  # the same microweb as this process
+        location = str(Path(microweb.__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [location, *filter(None, [env.get("PYTHONPATH")])]
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "child.json"
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child-core",
+            core,
+            "--rounds",
+            str(settings.rounds),
+            "--clock",
+            settings.clock,
+            "--json",
+            str(out),
+        ]
+        if settings.quick:
+            command.append("--quick")
+        if not settings.gc_in_batches:
+            command.append("--no-gc")
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if not out.exists():
+            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            return {"error": f"child exited {done.returncode}: {' / '.join(tail)}"}
+        return json.loads(out.read_text())
+
+
+# ----------------------------------------------------------------------- reports
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "n/a"
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in ("flask", "werkzeug", "falcon", "bottle"):
+        try:
+            text = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+            continue
+        if name == "falcon":
+            try:
+                app_file = str(importlib.import_module("falcon.app").__file__)
+                text += (
+                    " (Cython build)"
+                    if not app_file.endswith(".py")
+                    else " (pure-Python build)"
+                )
+            except ImportError:
+                pass
+        versions[name] = text
+    return versions
+
+
+def fmt_us(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if value < 10 else f"{value:.2f}"
+
+
+def fmt_ratio(reference: float | None, value: float | None) -> str:
+    if reference is None or value is None:
+        return "-"
+    return f"{reference / value:.2f}x"
+
+
+@dataclass
+class Results:
+    """Medians by (workload, contender), and the references each column's ratios use."""
+
+    columns: list[tuple[str, str]]
+    medians: dict[tuple[str, str], float]
+    #: contender -> {"flask": {workload: µs}, "falcon": {...}} for its ratios
+    references: dict[str, dict[str, dict[str, float]]]
+    #: contender -> why a cell of it has no figure
+    missing: dict[str, str]
+    #: contender columns measured in a child process
+    child: set[str]
+
+    def us(self, workload: str, contender: str) -> float | None:
+        return self.medians.get((workload, contender))
+
+    def reference(self, contender: str, peer: str, workload: str) -> float | None:
+        own = self.references.get(contender)
+        if own is not None:
+            return own.get(peer, {}).get(workload)
+        return self.us(workload, peer)
+
+
+def column_label(results: Results, key: str, label: str) -> str:
+    return f"{label} †" if key in results.child else label
+
+
+def us_table(workloads: list[Workload], results: Results) -> list[str]:
+    labels = [column_label(results, k, lab) for k, lab in results.columns]
+    lines = [
+        "| workload | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * len(labels),
+    ]
+    for workload in workloads:
+        cells = [fmt_us(results.us(workload.key, key)) for key, _ in results.columns]
+        lines.append(f"| {workload.title} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def ratio_table(workloads: list[Workload], results: Results, peer: str) -> list[str]:
+    labels = [column_label(results, k, lab) for k, lab in results.columns]
+    lines = [
+        "| workload | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * len(labels),
+    ]
+    for workload in workloads:
+        cells = [
+            fmt_ratio(
+                results.reference(key, peer, workload.key),
+                results.us(workload.key, key),
+            )
+            for key, _ in results.columns
+        ]
+        lines.append(f"| {workload.title} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def target_lines(workloads: list[Workload], results: Results) -> list[str]:
+    """The issue's targets, stated met / not met from the measured medians.
+
+    Each figure is the contender's time as a multiple of the peer's (µs / peer µs):
+    ``0.40x`` means it took 40% of the peer's time.
+    """
+    native, pure = f"microweb-{NATIVE}", f"microweb-{PURE}"
+    targets = [
+        (native, "falcon", ["hello"], 0.5, True, "hello world in at most 0.50x"),
+        (native, "falcon", None, 1.0, False, "every workload in under 1.00x"),
+        (pure, "flask", None, 0.2, True, "every workload in at most 0.20x"),
+    ]
+    lines = []
+    for contender, peer, keys, limit, inclusive, goal in targets:
+        peer_label = peer.capitalize()
+        head = f"- {contender.replace('-', ' ')}: {goal} {peer_label}'s time"
+        chosen = [w.key for w in workloads if keys is None or w.key in keys]
+        parts = []
+        failed = []
+        measured = 0
+        for key in chosen:
+            us = results.us(key, contender)
+            ref = results.reference(contender, peer, key)
+            if us is None or ref is None:
+                parts.append(f"{key} not measured")
+                failed.append(key)
+                continue
+            measured += 1
+            share = us / ref
+            if not (share <= limit if inclusive else share < limit):
+                failed.append(key)
+            parts.append(f"{key} {share:.2f}x ({fmt_us(us)} vs {fmt_us(ref)} µs)")
+        if not measured:
+            why = results.missing.get(contender, "no figure")
+            lines.append(f"{head} — not measured ({why})")
+            continue
+        verdict = "**met**" if not failed else f"**not met** ({', '.join(failed)})"
+        lines.append(f"{head} — {verdict}: " + "; ".join(parts))
+    return lines
+
+
+def mismatch_lines(cells: list[Cell], labels: dict[str, str]) -> list[str]:
+    wrong = [cell for cell in cells if cell.mismatches]
+    if not wrong:
+        checked = sum(1 for cell in cells if not cell.skipped)
+        return [
+            f"Every distinct request of every stream was served once by every "
+            f"contender and checked before timing ({checked} cells): all right."
+        ]
+    lines = [
+        "These cells gave wrong answers and were not timed:",
+        "",
+        "| contender | workload | request | expected | got |",
+        "|---|---|---|---|---|",
+    ]
+    for cell in wrong:
+        for m in cell.mismatches[:MAX_MISMATCHES_SHOWN]:
+            lines.append(
+                f"| {labels.get(cell.contender, cell.contender)} | {cell.workload} "
+                f"| `{m.call.method} {m.call.path}` | `{m.expected}` | `{m.got}` |"
+            )
+        if len(cell.mismatches) > MAX_MISMATCHES_SHOWN:
+            lines.append(
+                f"| | | … {len(cell.mismatches) - MAX_MISMATCHES_SHOWN} more | | |"
+            )
+    return lines
+
+
+def shared_cpu_note(cells: list[Cell], clock: str) -> str | None:
+    timed = [cell for cell in cells if cell.samples_us]
+    wall = sum(sum(c.wall_samples_us) for c in timed)
+    cpu = sum(sum(c.cpu_samples_us) for c in timed)
+    if not cpu or wall / cpu < 1.1:
+        return None
+    advice = (
+        "the figures are CPU time, steadier than the wall clock here"
+        if clock == "cpu"
+        else "wall-clock figures are inflated and noisy, ratios less so; rerun on "
+        "an idle machine, or with `--clock cpu`"
+    )
+    return (
+        f"the CPU was shared: timed batches took {wall / cpu:.2f}x their CPU time "
+        f"on the wall clock; {advice}"
+    )
+
+
+CLOCKS = {
+    "wall": "the wall clock (`time.perf_counter_ns`)",
+    "cpu": "this thread's CPU time (`time.thread_time_ns`)",
+}
+
+HOW_NOTE = (
+    "Every figure is one whole request as a WSGI server makes it, without the socket: "
+    "copy a prebuilt environ, put a fresh `io.BytesIO` in `wsgi.input`, call the app "
+    "with a `start_response` that does nothing, join the returned iterable and call "
+    "its `close()`. The bare WSGI column (hand-written callables: a path comparison, "
+    "a small route tree for the GitHub set) is that harness plus the least work that "
+    "gives the same responses; what a framework adds is its figure minus the bare one. "
+    "Each framework has two apps: one with `/`, the JSON route and `/echo`, one with "
+    "the GitHub routes (the 404 workload runs on it; its body is each framework's "
+    "own not-found page, only the status is checked). Flask and microweb run the same "
+    "app code (`flask_style_apps`)."
+)
+
+
+def report(
+    workloads: list[Workload],
+    cells: list[Cell],
+    results: Results,
+    settings: Settings,
+    header: list[str],
+    source: str,
+) -> list[str]:
+    out = [
+        *header,
+        "## µs per request (median over rounds)",
+        "",
+        *us_table(workloads, results),
+        "",
+        "## vs Flask (x faster: Flask's µs / this column's µs)",
+        "",
+        *ratio_table(workloads, results, "flask"),
+        "",
+        "## vs Falcon (x faster: Falcon's µs / this column's µs)",
+        "",
+        *ratio_table(workloads, results, "falcon"),
+        "",
+        "## Targets",
+        "",
+        *target_lines(workloads, results),
+        "",
+        "## How",
+        "",
+        HOW_NOTE,
+        "",
+        f"GitHub set source: {source}",
+    ]
+    if results.child:
+        out += [
+            "",
+            "† measured in a child process (this process could not pin that core), "
+            "interleaved there with its own Flask, Falcon and bare runs; that "
+            "column's ratios and targets use the child's Flask and Falcon figures.",
+        ]
+    labels = dict(results.columns)
+    out += ["", "## Correctness check", "", *mismatch_lines(cells, labels)]
+    if settings.notes:
+        out += ["", "## Notes", "", *(f"- {note}" for note in settings.notes)]
+    return out
+
+
+def cells_payload(cells: list[Cell]) -> list[dict[str, Any]]:
+    return [
+        {
+            "workload": c.workload,
+            "contender": c.contender,
+            "median_us": c.median_us if c.samples_us else None,
+            "wall_samples_us": c.wall_samples_us,
+            "cpu_samples_us": c.cpu_samples_us,
+            "skipped": c.skipped,
+            "passes_per_batch": c.passes,
+            "requests_per_pass": c.requests_per_pass,
+            "mismatches": [
+                {
+                    "method": m.call.method,
+                    "path": m.call.path,
+                    "expected": m.expected,
+                    "got": m.got,
+                }
+                for m in c.mismatches[:MAX_MISMATCHES_SHOWN]
+            ],
+        }
+        for c in cells
+    ]
+
+
+def microweb_description() -> str:
+    microweb = sys.modules.get("microweb")
+    if microweb is None:
+        return "microweb not loaded"
+    location = Path(str(microweb.__file__)).resolve().parent
+    return (
+        f"microweb {getattr(microweb, '__version__', '?')} from `{location}` "
+        f"(IMPLEMENTATION: {getattr(microweb, 'IMPLEMENTATION', '?')}; "
+        f"App: {'yes' if hasattr(microweb, 'App') else 'not yet'})"
+    )
+
+
+# -------------------------------------------------------------------------- main
+
+
+def parse_options(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short run (< 40 s)")
+    parser.add_argument(
+        "--rounds", type=int, help="timing rounds (default 41, quick 11)"
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="time batches by the wall clock (default) or by this thread's CPU time",
+    )
+    parser.add_argument(
+        "--microweb-core",
+        choices=("both", NATIVE, PURE),
+        default="both",
+        help="which microweb core(s) to measure (default both)",
+    )
+    parser.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="turn the garbage collector off during batches (default: on, as in "
+        "production; the cost of the cycles a framework leaves counts)",
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--child-core", choices=CORES, help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.rounds is not None and options.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return options
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_options(argv)
+    settings = Settings(
+        rounds=options.rounds or (11 if options.quick else 41),
+        target_ns=(20 if options.quick else 40) * 1_000_000,
+        clock=options.clock,
+        gc_in_batches=not options.no_gc,
+        quick=options.quick,
+    )
+    wall_start = time.perf_counter()
+    load_before = load_average()
+    source, routes = parse_route_file(GITHUB_ROUTES)
+    workloads = build_workloads(routes)
+    try:
+        load_microweb()
+    except Exception as exc:  # report, carry on without it
+        settings.notes.append(f"microweb skipped: cannot import it ({exc!r})")
+
+    child_core = options.child_core
+    if child_core:
+        cores = [child_core]
+    elif options.microweb_core == "both":
+        cores = list(CORES)
+    else:
+        cores = [options.microweb_core]
+    frameworks = frameworks_for(cores)
+    if child_core:  # the references the parent's ratios need, and the floor
+        keep = (f"microweb-{child_core}", "flask", "falcon", "bare")
+        frameworks = [f for f in frameworks if f.key in keep]
+    versions = library_versions()
+    for framework in list(frameworks):
+        name = framework.key
+        if name in versions and versions[name] == "not installed":
+            settings.notes.append(f"{framework.label} skipped: not installed")
+            frameworks.remove(framework)
+
+    unavailable: dict[str, CoreUnavailable] = {}
+    cells, built = build_cells(
+        frameworks, workloads, routes, settings.notes, unavailable
+    )
+    measure([c for c in cells if not c.mismatches and not c.skipped], settings)
+
+    if child_core:
+        payload = {
+            "cells": cells_payload(cells),
+            "unavailable": {k: str(v) for k, v in unavailable.items()},
+            "microweb": microweb_description(),
+            "notes": settings.notes,
+        }
+        Path(options.json).write_text(json.dumps(payload, indent=2) + "\n")
+        return 1 if any(c.mismatches for c in cells) else 0
+
+    columns = [(f.key, f.label) for f in frameworks]
+    medians = {(c.workload, c.contender): c.median_us for c in cells if c.samples_us}
+    results = Results(columns, medians, {}, {}, set())
+    for core in CORES:
+        if core not in cores:
+            results.missing[f"microweb-{core}"] = (
+                f"not asked for: --microweb-core {options.microweb_core}"
+            )
+    child_payloads: dict[str, dict[str, Any]] = {}
+    for key, exc in unavailable.items():
+        core = key.removeprefix("microweb-")
+        if not exc.in_child:
+            results.missing[key] = str(exc)
+            settings.notes.append(f"microweb {core} skipped: {exc}")
+            continue
+        payload = run_child(core, settings, options)
+        child_payloads[core] = payload
+        error = payload.get("error") or payload.get("unavailable", {}).get(key)
+        if error:
+            results.missing[key] = error
+            settings.notes.append(
+                f"microweb {core} skipped: not available in this process ({exc}), "
+                f"nor in a child process ({error})"
+            )
+            continue
+        results.child.add(key)
+        settings.notes.append(
+            f"microweb {core} ran in a child process: {exc}; child: "
+            f"{payload.get('microweb')}"
+        )
+        settings.notes.extend(f"child ({core}): {n}" for n in payload["notes"])
+        own: dict[str, dict[str, float]] = {"flask": {}, "falcon": {}, "bare": {}}
+        for entry in payload["cells"]:
+            if entry["median_us"] is None:
+                if entry["contender"] == key and entry["skipped"]:
+                    settings.notes.append(
+                        f"child ({core}), {entry['workload']} not timed: "
+                        f"{entry['skipped']}"
+                    )
+                if entry["contender"] == key and entry["mismatches"]:
+                    results.missing[key] = "wrong answers in the child"
+                    for m in entry["mismatches"]:
+                        settings.notes.append(
+                            f"child ({core}) wrong answer, {entry['workload']}: "
+                            f"`{m['method']} {m['path']}` expected `{m['expected']}`"
+                            f", got `{m['got']}`"
+                        )
+                continue
+            if entry["contender"] == key:
+                medians[(entry["workload"], key)] = entry["median_us"]
+            elif entry["contender"] in own:
+                own[entry["contender"]][entry["workload"]] = entry["median_us"]
+        results.references[key] = own
+        harness = ", ".join(
+            f"{w} {fmt_us(own['bare'].get(w))}" for w in (wl.key for wl in workloads)
+        )
+        settings.notes.append(
+            f"child ({core}) bare WSGI µs, for comparison with this process's: "
+            f"{harness}"
+        )
+
+    busy = shared_cpu_note(cells, settings.clock)
+    if busy:
+        settings.notes.append(busy)
+    wall_seconds = time.perf_counter() - wall_start
+    libraries = "; ".join(f"{name} {text}" for name, text in versions.items())
+    header = [
+        "# microweb WSGI benchmark",
+        "",
+        f"- Python {platform.python_version()} ({platform.python_implementation()}) "
+        f"on {platform.system()} {platform.machine()}; CPU: {cpu_model()}",
+        f"- {microweb_description()}; {libraries}",
+        f"- {settings.rounds} rounds, every (workload, contender) cell interleaved "
+        f"round-robin; each figure is the median of the per-round µs per request by "
+        f"{CLOCKS[settings.clock]}; one batch ≈ {settings.target_ns // 1_000_000} ms "
+        f"of whole passes over the request stream, after a warm-up batch; garbage "
+        f"collector {'on' if settings.gc_in_batches else 'off'} during batches",
+        f"- wall time of this run: {wall_seconds:.1f} s; load average before / "
+        f"after: {load_before} / {load_average()} on {os.cpu_count()} logical CPUs",
+        "",
+    ]
+    out = report(workloads, cells, results, settings, header, source)
+    print("\n".join(out))
+    if options.json:
+        payload = {
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "cpu": cpu_model(),
+            "rounds": settings.rounds,
+            "clock": settings.clock,
+            "gc_in_batches": settings.gc_in_batches,
+            "batch_target_ms": settings.target_ns // 1_000_000,
+            "microweb": microweb_description(),
+            "libraries": versions,
+            "workloads": {w.key: w.title for w in workloads},
+            "contenders": dict(columns),
+            "medians_us": {
+                f"{workload} / {contender}": us
+                for (workload, contender), us in medians.items()
+            },
+            "cells": cells_payload(cells),
+            "child_processes": child_payloads,
+            "targets": target_lines(workloads, results),
+            "notes": settings.notes,
+            "wall_seconds": wall_seconds,
+        }
+        Path(options.json).write_text(json.dumps(payload, indent=2) + "\n")
+    return 1 if any(c.mismatches for c in cells) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
