@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import dispatch, routing
 from ._cores import is_native
 from .app import App
+from .blueprints import Blueprint
 from .config import Config
 from .ctx import (
     after_this_request,
@@ -13,8 +14,16 @@ from .ctx import (
     has_request_context,
 )
 from .globals import current_app, g, request
-from .helpers import abort, make_response, redirect, url_for
+from .helpers import (
+    abort,
+    make_response,
+    redirect,
+    send_file,
+    send_from_directory,
+    url_for,
+)
 from .json import jsonify
+from .views import MethodView, View
 from .wrappers import Request, Response
 
 __version__ = "0.1.0"
@@ -27,9 +36,12 @@ IMPLEMENTATION: str = (
 __all__ = [
     "IMPLEMENTATION",
     "App",
+    "Blueprint",
     "Config",
+    "MethodView",
     "Request",
     "Response",
+    "View",
     "__version__",
     "abort",
     "after_this_request",
@@ -42,5 +54,7 @@ __all__ = [
     "make_response",
     "redirect",
     "request",
+    "send_file",
+    "send_from_directory",
     "url_for",
 ]

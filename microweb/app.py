@@ -10,10 +10,13 @@ to the methods here, which follow Flask 3.1.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import logging
 import os
 import sys
 import typing as t
+import weakref
 from collections.abc import Iterator
 from datetime import timedelta
 from itertools import chain
@@ -39,7 +42,7 @@ from .globals import context_var, request
 from .json import JSONProvider
 from .routing import Map, MapAdapter, Rule
 from .testing import EnvironBuilder, TestClient
-from .wrappers import Request, Response
+from .wrappers import Request, Response, blueprint_chain
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -60,11 +63,7 @@ def _current_blueprints() -> list[str]:
     if context is None or context.request_context is None:
         return []
     rule = context.request_context.url_rule
-    endpoint = rule.endpoint if rule is not None else None
-    if not isinstance(endpoint, str) or "." not in endpoint:
-        return []
-    parts = endpoint.rpartition(".")[0].split(".")
-    return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
+    return blueprint_chain(rule.endpoint if rule is not None else None)
 
 
 def _get_root_path(import_name: str) -> str:
@@ -105,6 +104,10 @@ class App:
     url_rule_class = Rule
     url_map_class = Map
     test_client_class: type[TestClient] | None = None
+    #: The dispatch core that serves this app; ``None`` for the one the process
+    #: selected. Tests and benchmarks pin a core with a subclass (the routing core
+    #: is pinned the same way, through ``url_map_class``).
+    dispatch_core: t.Any = None
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute["str | bytes | None"]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](
@@ -171,8 +174,8 @@ class App:
                 " A relative path was given instead."
             )
         self.instance_path = instance_path
-        self.static_url_path = static_url_path
-        self.static_folder = static_folder
+        self._static_folder = static_folder
+        self._static_url_path = static_url_path
         self.static_host = static_host
         self.template_folder = template_folder
         self.subdomain_matching = subdomain_matching
@@ -201,10 +204,76 @@ class App:
         self.url_build_error_handlers: list[t.Callable[..., t.Any]] = []
         #: Extensions keep their state here, by name.
         self.extensions: dict[str, t.Any] = {}
+        #: Registered blueprints, by registered name.
+        self.blueprints: dict[str, t.Any] = {}
         self._got_first_request = False
         self._dispatcher: t.Any = None
+        if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                raise AssertionError("Invalid static_host/host_matching combination")
+            self_ref = weakref.ref(self)
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=lambda **kw: self_ref().send_static_file(**kw),  # type: ignore[union-attr]
+            )
 
     # ------------------------------------------------------------------ properties
+
+    @property
+    def static_folder(self) -> str | None:
+        """The absolute path of the static folder, or ``None``."""
+        if self._static_folder is not None:
+            return os.path.join(self.root_path, self._static_folder)
+        return None
+
+    @static_folder.setter
+    def static_folder(self, value: str | os.PathLike[str] | None) -> None:
+        if value is not None:
+            value = os.fspath(value).rstrip(r"\/")
+        self._static_folder = value
+
+    @property
+    def has_static_folder(self) -> bool:
+        """Whether the app serves a static folder."""
+        return self.static_folder is not None
+
+    @property
+    def static_url_path(self) -> str | None:
+        """The URL path the static folder is served at."""
+        if self._static_url_path is not None:
+            return self._static_url_path
+        if self.static_folder is not None:
+            return f"/{os.path.basename(self.static_folder)}".rstrip("/")
+        return None
+
+    @static_url_path.setter
+    def static_url_path(self, value: str | None) -> None:
+        if value is not None:
+            value = value.rstrip("/")
+        self._static_url_path = value
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """The ``max_age`` of a file sent from the static folder
+        (``SEND_FILE_MAX_AGE_DEFAULT``)."""
+        value = self.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if value is None:
+            return None
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return value  # type: ignore[no-any-return]
+
+    def send_static_file(self, filename: str) -> Response:
+        """Serve *filename* from the static folder."""
+        from .helpers import send_from_directory
+
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static_files.")
+        max_age = self.get_send_file_max_age(filename)
+        return send_from_directory(
+            t.cast(str, self.static_folder), filename, max_age=max_age
+        )
 
     @cached_property
     def name(self) -> str:
@@ -456,6 +525,16 @@ class App:
             return exc_class, exc_class.code
         return exc_class, None
 
+    def register_blueprint(self, blueprint: t.Any, **options: t.Any) -> None:
+        """Register a :class:`~microweb.Blueprint`; *options* override its
+        ``url_prefix``, ``subdomain``, ``url_defaults`` and ``name``."""
+        self._check_setup_finished("register_blueprint")
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> t.ValuesView[t.Any]:
+        """The registered blueprints, in registration order."""
+        return self.blueprints.values()
+
     # ------------------------------------------------------------------ contexts
 
     def app_context(self) -> AppContext:
@@ -537,8 +616,27 @@ class App:
         """Resolve each endpoint's view and hooks once, and build the dispatcher."""
         self._got_first_request = True
         self.url_map.update()
-        self._dispatcher = dispatch.build(self)
+        self._dispatcher = dispatch.build(self, self.dispatch_core)
         return self._dispatcher
+
+    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """*func* itself, or a synchronous wrapper when it is a coroutine function."""
+        if inspect.iscoroutinefunction(func):
+            return self.async_to_sync(func)
+        return func
+
+    def async_to_sync(
+        self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
+    ) -> t.Callable[..., t.Any]:
+        """Run a coroutine function to completion on each call (needs asgiref)."""
+        try:
+            asgiref_sync = importlib.import_module("asgiref.sync")
+        except ImportError:
+            raise RuntimeError(
+                "Install microweb with the 'async' extra in order to use async views:"
+                " pip install 'microweb[async]'."
+            ) from None
+        return t.cast(t.Callable[..., t.Any], asgiref_sync.async_to_sync(func))
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
         """Raise the request's routing error (404, 405 or a redirect)."""
@@ -644,10 +742,10 @@ class App:
         """Run ``after_this_request`` functions, then the ``after_request`` hooks."""
         context = context_var.get()
         for function in context.request_context._after_request_functions or ():  # type: ignore[union-attr]
-            response = function(response)
+            response = self.ensure_sync(function)(response)
         for name in chain(_current_blueprints(), (None,)):
             for function in reversed(self.after_request_funcs.get(name, ())):
-                response = function(response)
+                response = self.ensure_sync(function)(response)
         return response
 
     def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
@@ -703,7 +801,7 @@ class App:
         handler = self._find_error_handler(error, _current_blueprints())
         if handler is None:
             return error
-        return handler(error)
+        return self.ensure_sync(handler)(error)
 
     def handle_user_exception(self, error: Exception) -> t.Any:
         """Handle an error raised by a hook or a view; re-raise it when no handler
@@ -717,7 +815,7 @@ class App:
         handler = self._find_error_handler(error, _current_blueprints())
         if handler is None:
             raise error
-        return handler(error)
+        return self.ensure_sync(handler)(error)
 
     def handle_exception(self, error: Exception) -> Response:
         """Handle an error no handler took: re-raise it when propagating, else log
@@ -734,7 +832,7 @@ class App:
         server_error: t.Any = InternalServerError(original_exception=error)
         handler = self._find_error_handler(server_error, _current_blueprints())
         if handler is not None:
-            server_error = handler(server_error)
+            server_error = self.ensure_sync(handler)(server_error)
         return self.finalize_request(server_error, from_error_handler=True)
 
     def log_exception(self, exc_info: t.Any) -> None:
@@ -751,12 +849,12 @@ class App:
         """Run the ``teardown_request`` functions, last registered first."""
         for name in chain(_current_blueprints(), (None,)):
             for function in reversed(self.teardown_request_funcs.get(name, ())):
-                function(exc)
+                self.ensure_sync(function)(exc)
 
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_appcontext`` functions, last registered first."""
         for function in reversed(self.teardown_appcontext_funcs):
-            function(exc)
+            self.ensure_sync(function)(exc)
 
     # ------------------------------------------------------------------ URLs
 
@@ -804,7 +902,8 @@ class App:
         request_context = context.request_context if context is not None else None
         if request_context is not None:
             url_adapter = request_context.url_adapter
-            blueprint = request_context.request.blueprint
+            blueprints = _current_blueprints()
+            blueprint = blueprints[0] if blueprints else None
             if endpoint[:1] == ".":
                 endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
             if _external is None:

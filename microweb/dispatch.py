@@ -16,7 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from . import _cores
 from .globals import context_var
 from .json import JSONProvider
-from .wrappers import Response
+from .wrappers import Response, blueprint_chain
 
 if t.TYPE_CHECKING:
     from .app import App
@@ -70,18 +70,29 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
     """The dispatcher for *app*, on *dispatch_core* (the selected core by default)."""
     dispatch_core = dispatch_core or core
     plain = _plain_responses(app)
-    preprocessors = tuple(app.url_value_preprocessors.get(None, ()))
-    before = tuple(app.before_request_funcs.get(None, ()))
-    fast = plain and not app.after_request_funcs.get(None)
 
     def endpoint_for(rule: Rule | None) -> t.Any:
+        blueprints = blueprint_chain(rule.endpoint) if rule is not None else []
+        # Flask's order: the app's hooks, then the outermost blueprint's, inwards.
+        names = (None, *reversed(blueprints))
+        preprocessors = tuple(
+            function
+            for name in names
+            for function in app.url_value_preprocessors.get(name, ())
+        )
+        before = tuple(
+            app.ensure_sync(function)
+            for name in names
+            for function in app.before_request_funcs.get(name, ())
+        )
+        fast = plain and not any(app.after_request_funcs.get(name) for name in names)
         if rule is None:
             return dispatch_core.Endpoint(
                 None, False, False, preprocessors, before, fast
             )
         view = app.view_functions.get(rule.endpoint) or _missing_view(rule.endpoint)
         return dispatch_core.Endpoint(
-            view,
+            app.ensure_sync(view),
             bool(getattr(rule, "provide_automatic_options", False)),
             rule._checked_after_match,
             preprocessors,

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 from werkzeug.exceptions import abort as _abort
 from werkzeug.utils import redirect as _redirect
+from werkzeug.utils import send_file as _wz_send_file
+from werkzeug.utils import send_from_directory as _wz_send_from_directory
 
 from .globals import current_app, request
 
@@ -85,8 +88,54 @@ def make_response(*args: t.Any) -> Response:
     return current_app.make_response(args)
 
 
-def get_current_request_blueprints() -> list[str]:
-    """The blueprints of the current request, or ``[]`` outside one."""
-    if request:
-        return request.blueprints
-    return []
+def _send_file_options(**kwargs: t.Any) -> dict[str, t.Any]:
+    if kwargs.get("max_age") is None:
+        kwargs["max_age"] = current_app.get_send_file_max_age
+    kwargs.update(
+        environ=request.environ,
+        use_x_sendfile=current_app.config["USE_X_SENDFILE"],
+        response_class=current_app.response_class,
+        _root_path=current_app.root_path,
+    )
+    return kwargs
+
+
+def send_file(
+    path_or_file: t.Any,
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    conditional: bool = True,
+    etag: bool | str = True,
+    last_modified: t.Any = None,
+    max_age: t.Any = None,
+) -> Response:
+    """Send a file (a path relative to the app's root, or a binary file object),
+    with conditional and range requests, as Werkzeug's ``send_file`` does.
+
+    .. versionadded:: 0.1
+    """
+    return _wz_send_file(  # type: ignore[return-value]
+        **_send_file_options(
+            path_or_file=path_or_file,
+            mimetype=mimetype,
+            as_attachment=as_attachment,
+            download_name=download_name,
+            conditional=conditional,
+            etag=etag,
+            last_modified=last_modified,
+            max_age=max_age,
+        )
+    )
+
+
+def send_from_directory(
+    directory: str | os.PathLike[str], path: str | os.PathLike[str], **kwargs: t.Any
+) -> Response:
+    """Send *path* from inside *directory*; a path that leaves it is a 404.
+
+    .. versionadded:: 0.1
+    """
+    return _wz_send_from_directory(  # type: ignore[return-value]
+        directory, path, **_send_file_options(**kwargs)
+    )

@@ -17,6 +17,15 @@ if t.TYPE_CHECKING:
     from .routing import Rule
 
 
+def blueprint_chain(endpoint: t.Any) -> list[str]:
+    """The blueprints an endpoint belongs to, innermost first: ``"a.b.view"`` is in
+    ``["a.b", "a"]``."""
+    if not isinstance(endpoint, str) or "." not in endpoint:
+        return []
+    parts = endpoint.rpartition(".")[0].split(".")
+    return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
+
+
 class Request(RequestBase):
     """The request object behind :data:`microweb.request`.
 
@@ -99,11 +108,7 @@ class Request(RequestBase):
     @property
     def blueprints(self) -> list[str]:
         """The current blueprint and its parents, innermost first."""
-        name = self.blueprint
-        if name is None:
-            return []
-        parts = name.split(".")
-        return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
+        return blueprint_chain(self.endpoint)
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
         """415 for a body that is not JSON; 400, without details unless debugging,

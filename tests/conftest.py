@@ -156,3 +156,53 @@ def app(fw: Any) -> Any:
 def client(app: Any) -> Any:
     """``app.test_client()``."""
     return app.test_client()
+
+
+# -- dispatch core twins ----------------------------------------------------------
+
+
+def import_core(kind: str, name: str) -> ModuleType:
+    """Import ``microweb._<kind>_<name>`` (``kind`` is ``routing`` or ``dispatch``),
+    or skip/fail the test as the run demands, like :func:`import_routing_core`."""
+    module_name = f"microweb._{kind}_{name}"
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        if name == "c" and not require_extensions():
+            pytest.skip(f"{module_name} is not importable: {exc}")
+        pytest.fail(f"{module_name} is not importable: {exc}")
+
+
+def pinned_app_class(name: str, base: type | None = None) -> type:
+    """A ``microweb.App`` subclass whose routing and dispatch cores are both the
+    ``name`` twin (``"c"`` or ``"py"``): ``NativeApp`` or ``PureApp``."""
+    import microweb
+
+    routing_module = import_core("routing", name)
+    dispatch_module = import_core("dispatch", name)
+    class_name = "NativeApp" if name == "c" else "PureApp"
+    return type(
+        class_name,
+        (base or microweb.App,),
+        {
+            "dispatch_core": dispatch_module,
+            "url_map_class": pinned_map_class(routing_module),
+        },
+    )
+
+
+@pytest.fixture(scope="session", params=CORE_NAMES)
+def dispatch_app_class(request: pytest.FixtureRequest) -> type:
+    """Each pinned app class in turn: ``NativeApp`` (compiled routing and dispatch
+    cores), then ``PureApp`` (the pure-Python twins)."""
+    return pinned_app_class(request.param)
+
+
+@pytest.fixture(scope="session")
+def dispatch_twins() -> tuple[type, type]:
+    """``(PureApp, NativeApp)``, for tests comparing the two dispatch cores.
+
+    Skipped when the compiled cores are not importable, unless the run requires
+    them (``MICROWEB_REQUIRE_EXTENSIONS=1``), which fails instead.
+    """
+    return pinned_app_class("py"), pinned_app_class("c")
