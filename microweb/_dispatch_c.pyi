@@ -36,6 +36,7 @@ class Dispatcher:
     json_body: Any
     status_lines: dict[int, str]
     tear_down: bool
+    domain: str | None
     error_bodies: dict[type, bytes]
     def __init__(
         self,
@@ -47,6 +48,7 @@ class Dispatcher:
         json_body: Any,
         status_lines: dict[int, str],
         tear_down: bool,
+        domain: str | None,
     ) -> None: ...
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any: ...
     def dispatch(

@@ -66,6 +66,7 @@ cdef class Dispatcher:
     cdef public object json_body
     cdef public dict status_lines
     cdef public bint tear_down
+    cdef public str domain
     cdef public dict error_bodies
     # PERF: the matcher's bound ``match``, looked up once.
     cdef object _match
@@ -80,6 +81,7 @@ cdef class Dispatcher:
         json_body,
         dict status_lines,
         bint tear_down,
+        str domain,
     ):
         self.app = app
         # The routing core's matcher; each rule carries its ``Endpoint`` as
@@ -93,6 +95,9 @@ cdef class Dispatcher:
         self.json_body = json_body
         self.status_lines = status_lines
         self.tear_down = tear_down
+        # The domain part rules are matched on, or ``None`` when it comes from
+        # each request's host.
+        self.domain = domain
         self.error_bodies = {}
         self._match = matcher.match
 
@@ -131,13 +136,22 @@ cdef class Dispatcher:
         """Match, run hooks and view; return a body list (``start_response`` done)
         or a response object."""
         cdef Endpoint endpoint
+        cdef str domain
         cdef str method = environ["REQUEST_METHOD"]
         cdef str path = environ.get("PATH_INFO") or ""
         app = self.app
         if not PyUnicode_IS_ASCII(path):
             # PEP 3333 hands the path over as latin-1; its bytes are UTF-8.
             path = path.encode("latin-1").decode("utf-8", "replace")
-        rule, outcome = self._match("", path, method)
+        domain = self.domain
+        if domain is None:
+            # Host or subdomain matching: the app reads the host (and refuses an
+            # untrusted one with a routing error).
+            domain = app.request_domain(context)
+        if domain is None:
+            rule, outcome = None, None
+        else:
+            rule, outcome = self._match(domain, path, method)
         if rule is not None:
             endpoint = rule._dispatch_endpoint
             if endpoint.redirects:
@@ -149,13 +163,16 @@ cdef class Dispatcher:
         if rule is not None:
             context.url_rule = rule
             context.view_args = outcome
-        elif context.routing_exception is None:
-            if type(outcome) is str:
-                context.routing_exception = app.routing_redirect(context, outcome)
-            elif outcome:
-                context.routing_exception = MethodNotAllowed(valid_methods=list(outcome))
-            else:
-                context.routing_exception = NotFound()
+        else:
+            if context.routing_exception is None:
+                if type(outcome) is str:
+                    context.routing_exception = app.routing_redirect(context, outcome)
+                elif outcome:
+                    context.routing_exception = MethodNotAllowed(
+                        valid_methods=list(outcome)
+                    )
+                else:
+                    context.routing_exception = NotFound()
             endpoint = self.unmatched
         try:
             rv = None

@@ -69,6 +69,7 @@ class Dispatcher:
         json_body: Any,
         status_lines: dict[int, str],
         tear_down: bool,
+        domain: str | None,
     ) -> None:
         self.app = app
         # The routing core's matcher; each rule carries its ``Endpoint`` as
@@ -82,6 +83,9 @@ class Dispatcher:
         self.json_body = json_body
         self.status_lines = status_lines
         self.tear_down = tear_down
+        # The domain part rules are matched on, or ``None`` when it comes from
+        # each request's host.
+        self.domain = domain
         self.error_bodies: dict[type, bytes] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -125,7 +129,15 @@ class Dispatcher:
         if not path.isascii():
             # PEP 3333 hands the path over as latin-1; its bytes are UTF-8.
             path = path.encode("latin-1").decode("utf-8", "replace")
-        rule, outcome = self.matcher.match("", path, method)
+        domain = self.domain
+        if domain is None:
+            # Host or subdomain matching: the app reads the host (and refuses an
+            # untrusted one with a routing error).
+            domain = app.request_domain(context)
+        if domain is None:
+            rule, outcome = None, None
+        else:
+            rule, outcome = self.matcher.match(domain, path, method)
         if rule is not None:
             endpoint = rule._dispatch_endpoint
             if endpoint.redirects:
@@ -137,15 +149,16 @@ class Dispatcher:
         if rule is not None:
             context.url_rule = rule
             context.view_args = outcome
-        elif context.routing_exception is None:
-            if outcome.__class__ is str:
-                context.routing_exception = app.routing_redirect(context, outcome)
-            elif outcome:
-                context.routing_exception = MethodNotAllowed(
-                    valid_methods=list(outcome)
-                )
-            else:
-                context.routing_exception = NotFound()
+        else:
+            if context.routing_exception is None:
+                if outcome.__class__ is str:
+                    context.routing_exception = app.routing_redirect(context, outcome)
+                elif outcome:
+                    context.routing_exception = MethodNotAllowed(
+                        valid_methods=list(outcome)
+                    )
+                else:
+                    context.routing_exception = NotFound()
             endpoint = self.unmatched
         try:
             rv = None

@@ -14,12 +14,11 @@ import typing as t
 from collections.abc import Callable
 from functools import update_wrapper
 
-from .app import ErrorKey, _endpoint_from_view_func, _get_root_path
+from .scaffold import ErrorKey, F, Scaffold, _endpoint_from_view_func
 
 if t.TYPE_CHECKING:
     from .app import App
 
-F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 DeferredSetup = Callable[["BlueprintSetupState"], None]
 
 
@@ -78,7 +77,7 @@ class BlueprintSetupState:
         )
 
 
-class Blueprint:
+class Blueprint(Scaffold):
     """A set of routes, hooks and error handlers to register on apps.
 
     :param name: the blueprint's name; its endpoints are ``name.endpoint``.
@@ -114,44 +113,20 @@ class Blueprint:
             raise ValueError("'name' may not be empty.")
         if "." in name:
             raise ValueError("'name' may not contain a dot '.' character.")
-        self.name = name
-        self.import_name = import_name
-        self.root_path = root_path or _get_root_path(import_name)
-        self.static_folder = (
-            os.path.join(self.root_path, static_folder)
-            if static_folder is not None
-            else None
+        super().__init__(
+            import_name,
+            static_folder=static_folder,
+            static_url_path=static_url_path,
+            template_folder=template_folder,
+            root_path=root_path,
         )
-        self.static_url_path = static_url_path
-        if self.static_url_path is None and static_folder is not None:
-            self.static_url_path = "/" + os.path.basename(os.fspath(static_folder))
-        self.template_folder = template_folder
+        self.name = name
         self.url_prefix = url_prefix
         self.subdomain = subdomain
         self.url_values_defaults = url_defaults or {}
         self.cli_group = cli_group
         self.deferred_functions: list[DeferredSetup] = []
         self._blueprints: list[tuple[Blueprint, dict[str, t.Any]]] = []
-        self.view_functions: dict[str, t.Callable[..., t.Any]] = {}
-        self.error_handler_spec: dict[
-            str | None,
-            dict[int | None, dict[type[BaseException], t.Callable[..., t.Any]]],
-        ] = {}
-        self.before_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = {}
-        self.after_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = {}
-        self.teardown_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = {}
-        self.url_value_preprocessors: dict[
-            str | None, list[t.Callable[..., t.Any]]
-        ] = {}
-        self.url_default_functions: dict[str | None, list[t.Callable[..., t.Any]]] = {}
-        self.template_context_processors: dict[
-            str | None, list[t.Callable[..., t.Any]]
-        ] = {}
-
-    @property
-    def has_static_folder(self) -> bool:
-        """Whether the blueprint serves a static folder."""
-        return self.static_folder is not None
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_registered_once:
@@ -302,111 +277,6 @@ class Blueprint:
             )
         )
 
-    def route(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
-        """Decorate a view function to register it for *rule*."""
-
-        def decorator(function: F) -> F:
-            endpoint = options.pop("endpoint", None)
-            self.add_url_rule(rule, endpoint, function, **options)
-            return function
-
-        return decorator
-
-    def _method_route(
-        self, method: str, rule: str, options: dict[str, t.Any]
-    ) -> t.Callable[[F], F]:
-        if "methods" in options:
-            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
-        return self.route(rule, methods=[method], **options)
-
-    def get(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
-        """``route`` with ``methods=["GET"]``."""
-        return self._method_route("GET", rule, options)
-
-    def post(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
-        """``route`` with ``methods=["POST"]``."""
-        return self._method_route("POST", rule, options)
-
-    def put(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
-        """``route`` with ``methods=["PUT"]``."""
-        return self._method_route("PUT", rule, options)
-
-    def delete(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
-        """``route`` with ``methods=["DELETE"]``."""
-        return self._method_route("DELETE", rule, options)
-
-    def patch(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
-        """``route`` with ``methods=["PATCH"]``."""
-        return self._method_route("PATCH", rule, options)
-
-    def endpoint(self, endpoint: str) -> t.Callable[[F], F]:
-        """Decorate a view function to register it for *endpoint*."""
-
-        def decorator(function: F) -> F:
-            self._check_setup_finished("endpoint")
-            self.view_functions[endpoint] = function
-            return function
-
-        return decorator
-
-    # ----------------------------------------------------------- hooks
-
-    def _register(
-        self, registry: dict[str | None, list[t.Any]], name: str, function: F
-    ) -> F:
-        self._check_setup_finished(name)
-        registry.setdefault(None, []).append(function)
-        return function
-
-    def before_request(self, function: F) -> F:
-        """Run *function* before each request to this blueprint's endpoints."""
-        return self._register(self.before_request_funcs, "before_request", function)
-
-    def after_request(self, function: F) -> F:
-        """Run *function* on each response of this blueprint's endpoints."""
-        return self._register(self.after_request_funcs, "after_request", function)
-
-    def teardown_request(self, function: F) -> F:
-        """Run *function* when each request to this blueprint's endpoints ends."""
-        return self._register(self.teardown_request_funcs, "teardown_request", function)
-
-    def url_value_preprocessor(self, function: F) -> F:
-        """Run ``function(endpoint, values)`` for this blueprint's endpoints."""
-        return self._register(
-            self.url_value_preprocessors, "url_value_preprocessor", function
-        )
-
-    def url_defaults(self, function: F) -> F:
-        """Run ``function(endpoint, values)`` when building this blueprint's URLs."""
-        return self._register(self.url_default_functions, "url_defaults", function)
-
-    def context_processor(self, function: F) -> F:
-        """Register a template context processor for this blueprint."""
-        return self._register(
-            self.template_context_processors, "context_processor", function
-        )
-
-    def errorhandler(self, code_or_exception: ErrorKey) -> t.Callable[[F], F]:
-        """Decorate a function that answers an error in this blueprint's views."""
-
-        def decorator(function: F) -> F:
-            self.register_error_handler(code_or_exception, function)
-            return function
-
-        return decorator
-
-    def register_error_handler(
-        self, code_or_exception: ErrorKey, function: t.Callable[..., t.Any]
-    ) -> None:
-        """Register *function* for an error in this blueprint's views."""
-        from .app import App
-
-        self._check_setup_finished("register_error_handler")
-        exc_class, code = App._get_exc_class_and_code(code_or_exception)
-        self.error_handler_spec.setdefault(None, {}).setdefault(code, {})[exc_class] = (
-            function
-        )
-
     # ----------------------------------------------------------- app-wide
 
     def _on_app(self, register: Callable[[App], t.Any]) -> None:
@@ -466,17 +336,3 @@ class Blueprint:
             return function
 
         return decorator
-
-    # ----------------------------------------------------------- static files
-
-    def send_static_file(self, filename: str) -> t.Any:
-        """Serve *filename* from the blueprint's static folder."""
-        from .globals import current_app
-        from .helpers import send_from_directory
-
-        if not self.has_static_folder:
-            raise RuntimeError("'static_folder' must be set to serve static_files.")
-        max_age = current_app.get_send_file_max_age(filename)
-        return send_from_directory(
-            t.cast(str, self.static_folder), filename, max_age=max_age
-        )

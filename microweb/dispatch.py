@@ -66,6 +66,18 @@ def _json_body(app: App) -> t.Callable[[t.Any], str] | None:
     return None
 
 
+def _fixed_domain(app: App) -> str | None:
+    """The domain part every request is matched on, or ``None`` when it depends on
+    the request's host (host or subdomain matching, or trusted hosts to check)."""
+    if (
+        app.url_map.host_matching
+        or app.subdomain_matching
+        or app.config["TRUSTED_HOSTS"] is not None
+    ):
+        return None
+    return app.url_map.default_subdomain or ""
+
+
 def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
     """The dispatcher for *app*, on *dispatch_core* (the selected core by default)."""
     dispatch_core = dispatch_core or core
@@ -114,4 +126,5 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
         _json_body(app),
         STATUS_LINES,
         tear_down,
+        _fixed_domain(app),
     )

@@ -17,7 +17,7 @@ from datetime import date
 
 from werkzeug.http import http_date
 
-from .globals import current_app
+from .globals import context_var, current_app
 
 if t.TYPE_CHECKING:
     from .app import App
@@ -96,18 +96,27 @@ class JSONProvider:
         return self._app.response_class(self.response_body(obj), mimetype=self.mimetype)
 
 
+def _provider() -> JSONProvider | None:
+    # PERF: the context variable, not the ``current_app`` proxy: request bodies
+    # are decoded through here.
+    context = context_var.get(None)
+    return None if context is None else context.app.json
+
+
 def dumps(obj: t.Any, **kwargs: t.Any) -> str:
     """Serialize *obj* with the current app's provider, or :func:`json.dumps`."""
-    if current_app:
-        return current_app.json.dumps(obj, **kwargs)
+    provider = _provider()
+    if provider is not None:
+        return provider.dumps(obj, **kwargs)
     kwargs.setdefault("default", _default)
     return _json.dumps(obj, **kwargs)
 
 
 def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
     """Deserialize with the current app's provider, or :func:`json.loads`."""
-    if current_app:
-        return current_app.json.loads(s, **kwargs)
+    provider = _provider()
+    if provider is not None:
+        return provider.loads(s, **kwargs)
     return _json.loads(s, **kwargs)
 
 
@@ -116,4 +125,7 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
 
     .. versionadded:: 0.1
     """
-    return current_app.json.response(*args, **kwargs)
+    provider = _provider()
+    if provider is None:
+        return current_app.json.response(*args, **kwargs)  # raises: no app context
+    return provider.response(*args, **kwargs)

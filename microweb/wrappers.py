@@ -9,7 +9,7 @@ from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
 
 from . import json
-from .globals import current_app
+from .globals import context_var, current_app
 
 if t.TYPE_CHECKING:
     from werkzeug.exceptions import HTTPException
@@ -49,9 +49,12 @@ class Request(RequestBase):
     def _config_limit(self, override: int | None, key: str, fallback: t.Any) -> t.Any:
         if override is not None:
             return override
-        if not current_app:
+        # PERF: the context variable, not the ``current_app`` proxy: this runs
+        # whenever the body is read.
+        context = context_var.get(None)
+        if context is None:
             return fallback
-        return current_app.config[key]
+        return context.app.config[key]
 
     @property
     def max_content_length(self) -> int | None:

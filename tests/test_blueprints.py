@@ -237,6 +237,10 @@ def test_blueprint_url_defaults(fw: t.Any, app: t.Any, client: t.Any) -> None:
     # Werkzeug applies a rule's defaults over the matched values: the blueprint's
     # default for ``lang`` wins over the URL's.
     assert text(client, "/docs/fr") == (200, "en 9")
+    with app.test_request_context():
+        assert fw.url_for("bp.docs") == "/docs"
+        assert fw.url_for("bp.docs", lang="en", page=1) == "/docs"
+        assert fw.url_for("bp.docs_in", lang="en", page=9) == "/docs/en"
 
 
 def test_register_url_defaults_merge(fw: t.Any, app: t.Any, client: t.Any) -> None:
@@ -255,9 +259,7 @@ def test_register_url_defaults_merge(fw: t.Any, app: t.Any, client: t.Any) -> No
 # -- names ---------------------------------------------------------------------
 
 
-def test_same_blueprint_twice_under_names(
-    fw: t.Any, app: t.Any, client: t.Any
-) -> None:
+def test_same_blueprint_twice_under_names(fw: t.Any, app: t.Any, client: t.Any) -> None:
     blueprint = fw.Blueprint("bp", __name__)
     calls: list[str | None] = []
 
@@ -313,16 +315,30 @@ def test_name_collision_nested_names_full_name(fw: t.Any, app: t.Any) -> None:
     assert "a different blueprint" in message
 
 
-def test_collision_message_equal_on_both(fw: t.Any) -> None:
+def collision_messages(framework: t.Any) -> list[str]:
+    """The ValueError messages of three name collisions on *framework*."""
     messages = []
-    for framework in (_flask(), _microweb()):
-        application = framework.Flask(__name__)
-        blueprint = framework.Blueprint("bp", __name__)
-        application.register_blueprint(blueprint)
+    application = framework.Flask(__name__)
+    blueprint = framework.Blueprint("bp", __name__)
+    application.register_blueprint(blueprint)
+    for collide in (
+        lambda: application.register_blueprint(blueprint),
+        lambda: application.register_blueprint(framework.Blueprint("bp", __name__)),
+    ):
         with pytest.raises(ValueError) as info:
-            application.register_blueprint(blueprint)
+            collide()
         messages.append(str(info.value))
-    assert messages[0] == messages[1]
+    parent = framework.Blueprint("parent", __name__)
+    parent.register_blueprint(framework.Blueprint("child", __name__))
+    parent.register_blueprint(framework.Blueprint("child", __name__))
+    with pytest.raises(ValueError) as info:
+        application.register_blueprint(parent)
+    messages.append(str(info.value))
+    return messages
+
+
+def test_collision_messages_equal_flask() -> None:
+    assert collision_messages(_microweb()) == collision_messages(_flask())
 
 
 @pytest.mark.parametrize("name", ["a.b", ".a", "a."])
@@ -388,7 +404,7 @@ def test_endpoint_names_and_url_for(fw: t.Any, app: t.Any, client: t.Any) -> Non
         assert fw.url_for("bp.other", n=1, q="x") == "/bp/other/1?q=x"
 
 
-def test_blueprint_endpoint_decorator_stays_on_blueprint(
+def test_blueprint_endpoint_decorator_is_unprefixed(
     fw: t.Any, app: t.Any, client: t.Any
 ) -> None:
     blueprint = fw.Blueprint("bp", __name__)
@@ -401,7 +417,9 @@ def test_blueprint_endpoint_decorator_stays_on_blueprint(
     app.add_url_rule("/named", "named", lambda: "app view")
     app.register_blueprint(blueprint)
     assert blueprint.view_functions == {"named": named}
-    assert text(client, "/named") == (200, "app view")
+    # Flask copies the blueprint's ``view_functions`` onto the app unprefixed.
+    assert app.view_functions["named"] is named
+    assert text(client, "/named") == (200, "by blueprint endpoint")
     assert "bp.named" not in app.view_functions
     with pytest.raises(KeyError):
         client.get("/e")
@@ -771,9 +789,7 @@ def test_app_404_handler_catches_unmatched(
     assert text(client, "/bp/nothing") == (404, "app 404 None")
 
 
-def test_app_errorhandler_from_blueprint(
-    fw: t.Any, app: t.Any, client: t.Any
-) -> None:
+def test_app_errorhandler_from_blueprint(fw: t.Any, app: t.Any, client: t.Any) -> None:
     blueprint = fw.Blueprint("bp", __name__)
 
     @blueprint.app_errorhandler(403)
@@ -820,6 +836,33 @@ def test_blueprint_handler_wins_over_app_handler(
     assert text(client, "/p/c/index") == (500, "parent lookup")
     assert text(client, "/p/c/key") == (500, "child key")
     assert text(client, "/domain") == (500, "app")
+
+
+def test_blueprint_after_request_sees_error_responses(
+    fw: t.Any, app: t.Any, client: t.Any
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.logger.disabled = True
+    seen: list[tuple[str | None, int]] = []
+    blueprint = fw.Blueprint("bp", __name__)
+    blueprint.errorhandler(BlueprintError)(lambda error: ("handled", 418))
+
+    @blueprint.after_request
+    def after(response: t.Any) -> t.Any:
+        seen.append((fw.request.blueprint, response.status_code))
+        return response
+
+    def raise_domain() -> str:
+        raise BlueprintError()
+
+    blueprint.add_url_rule("/handled", "handled", raise_domain)
+    blueprint.add_url_rule("/crash", "crash", lambda: 1 / 0)
+    blueprint.add_url_rule("/abort", "abort", lambda: fw.abort(410))
+    app.register_blueprint(blueprint)
+    assert text(client, "/handled") == (418, "handled")
+    assert fetch(client, "/crash").status_code == 500
+    assert fetch(client, "/abort").status_code == 410
+    assert seen == [("bp", 418), ("bp", 500), ("bp", 410)]
 
 
 def test_blueprint_500_handler(fw: t.Any, app: t.Any, client: t.Any) -> None:
@@ -1232,6 +1275,72 @@ def test_blueprint_static_default_url_path(fw: t.Any, site: t.Any) -> None:
     assert response.data == b"hello, static world\n"
 
 
+def test_blueprint_static_trailing_slashes(fw: t.Any, site: t.Any) -> None:
+    app = new_app(fw, root_path=str(site))
+    slashed_url = fw.Blueprint(
+        "bp",
+        __name__,
+        url_prefix="/bp",
+        static_folder="assets",
+        static_url_path="/files/",
+        root_path=str(site),
+    )
+    assert slashed_url.static_url_path == "/files"
+    slashed_folder = fw.Blueprint(
+        "other", __name__, static_folder="assets/", root_path=str(site)
+    )
+    assert slashed_folder.static_folder == os.path.join(str(site), "assets")
+    assert slashed_folder.static_url_path == "/assets"
+    app.register_blueprint(slashed_url)
+    app.register_blueprint(slashed_folder, url_prefix="/o")
+    assert {
+        (rule.rule, rule.endpoint)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.endswith(".static")
+    } == {
+        ("/bp/files/<path:filename>", "bp.static"),
+        ("/o/assets/<path:filename>", "other.static"),
+    }
+    client = app.test_client()
+    assert text(client, "/bp/files/bp.txt") == (200, "blueprint file")
+    assert text(client, "/o/assets/bp.txt") == (200, "blueprint file")
+
+
+def test_blueprint_static_setters(fw: t.Any, site: t.Any) -> None:
+    blueprint = fw.Blueprint(
+        "bp", __name__, static_folder="assets", root_path=str(site)
+    )
+    blueprint.static_folder = "other/"
+    assert blueprint.static_folder == os.path.join(str(site), "other")
+    assert blueprint.static_url_path == "/other"
+    blueprint.static_url_path = "/y/"
+    assert blueprint.static_url_path == "/y"
+    blueprint.static_folder = None
+    assert not blueprint.has_static_folder
+
+
+def test_app_static_trailing_slashes(fw: t.Any, site: t.Any) -> None:
+    app = new_app(fw, root_path=str(site), static_url_path="/s/")
+    assert app.static_url_path == "/s"
+    assert ("/s/<path:filename>", "static") in {
+        (rule.rule, rule.endpoint) for rule in app.url_map.iter_rules()
+    }
+    assert text(app.test_client(), "/s/hello.txt") == (200, "hello, static world\n")
+    app = new_app(fw, root_path=str(site), static_folder="static/")
+    assert app.static_folder == os.path.join(str(site), "static")
+    assert app.static_url_path == "/static"
+    assert text(app.test_client(), "/static/hello.txt") == (
+        200,
+        "hello, static world\n",
+    )
+
+
+def test_app_static_empty_url_path(fw: t.Any, site: t.Any) -> None:
+    app = new_app(fw, root_path=str(site), static_url_path="")
+    assert app.static_url_path == ""
+    assert text(app.test_client(), "/hello.txt") == (200, "hello, static world\n")
+
+
 def test_blueprint_without_static_folder(fw: t.Any, app: t.Any) -> None:
     blueprint = fw.Blueprint("bp", __name__)
     assert not blueprint.has_static_folder
@@ -1306,6 +1415,52 @@ def test_send_file_bytesio(fw: t.Any, app: t.Any, client: t.Any) -> None:
     assert "Content-Disposition" not in response.headers
     with pytest.raises(TypeError, match="mimetype"):
         client.get("/unnamed")
+
+
+def test_send_file_etag_and_conditional_options(
+    fw: t.Any, app: t.Any, client: t.Any
+) -> None:
+    app.add_url_rule(
+        "/plain",
+        "plain",
+        lambda: fw.send_file(
+            io.BytesIO(b"abc"), mimetype="text/plain", etag=False, conditional=False
+        ),
+    )
+    app.add_url_rule(
+        "/tagged",
+        "tagged",
+        lambda: fw.send_file(
+            io.BytesIO(b"abc"), mimetype="text/plain", etag="xyz", last_modified=0
+        ),
+    )
+    response = fetch(client, "/plain", headers={"Range": "bytes=0-0"})
+    assert (response.status_code, response.data) == (200, b"abc")
+    assert "ETag" not in response.headers
+    assert "Accept-Ranges" not in response.headers
+    response = fetch(client, "/tagged", headers={"If-None-Match": '"xyz"'})
+    assert response.status_code == 304
+    assert response.headers["ETag"] == '"xyz"'
+    response = fetch(client, "/tagged", headers={"Range": "bytes=1-"})
+    assert (response.status_code, response.data) == (206, b"bc")
+    assert response.headers["Last-Modified"] == "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+def test_send_file_missing_path_raises(fw: t.Any, site: t.Any) -> None:
+    app = new_app(fw, root_path=str(site))
+    app.add_url_rule("/m", "m", lambda: fw.send_file("missing.txt"))
+    with pytest.raises(FileNotFoundError):
+        app.test_client().get("/m")
+
+
+def test_use_x_sendfile(fw: t.Any, site: t.Any) -> None:
+    app = new_app(fw, root_path=str(site))
+    app.config["USE_X_SENDFILE"] = True
+    response = fetch(app.test_client(), "/static/hello.txt")
+    assert response.status_code == 200
+    assert response.data == b""
+    assert response.headers["X-Sendfile"] == str(site / "static" / "hello.txt")
+    assert response.headers["Content-Length"] == "20"
 
 
 def test_send_file_max_age_argument_and_config(fw: t.Any, site: t.Any) -> None:
