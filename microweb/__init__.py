@@ -20,9 +20,22 @@ from .helpers import (
     redirect,
     send_file,
     send_from_directory,
+    stream_with_context,
     url_for,
 )
 from .json import jsonify
+from .signals import (
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+    before_render_template,
+    got_request_exception,
+    message_flashed,
+    request_finished,
+    request_started,
+    request_tearing_down,
+    template_rendered,
+)
 from .views import MethodView, View
 from .wrappers import Request, Response
 
@@ -35,6 +48,16 @@ IMPLEMENTATION: str = (
 
 __all__ = [
     "IMPLEMENTATION",
+    "appcontext_popped",
+    "appcontext_pushed",
+    "appcontext_tearing_down",
+    "before_render_template",
+    "got_request_exception",
+    "message_flashed",
+    "request_finished",
+    "request_started",
+    "request_tearing_down",
+    "template_rendered",
     "App",
     "Blueprint",
     "Config",
@@ -56,5 +79,6 @@ __all__ = [
     "request",
     "send_file",
     "send_from_directory",
+    "stream_with_context",
     "url_for",
 ]

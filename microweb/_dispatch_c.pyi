@@ -37,6 +37,7 @@ class Dispatcher:
     status_lines: dict[int, str]
     tear_down: bool
     domain: str | None
+    signals: Any
     error_bodies: dict[type, bytes]
     def __init__(
         self,
@@ -49,6 +50,7 @@ class Dispatcher:
         status_lines: dict[int, str],
         tear_down: bool,
         domain: str | None,
+        signals: Any,
     ) -> None: ...
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any: ...
     def dispatch(

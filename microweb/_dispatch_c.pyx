@@ -67,6 +67,7 @@ cdef class Dispatcher:
     cdef public dict status_lines
     cdef public bint tear_down
     cdef public str domain
+    cdef public object signals
     cdef public dict error_bodies
     # PERF: the matcher's bound ``match``, looked up once.
     cdef object _match
@@ -82,6 +83,7 @@ cdef class Dispatcher:
         dict status_lines,
         bint tear_down,
         str domain,
+        signals,
     ):
         self.app = app
         # The routing core's matcher; each rule carries its ``Endpoint`` as
@@ -98,6 +100,8 @@ cdef class Dispatcher:
         # The domain part rules are matched on, or ``None`` when it comes from
         # each request's host.
         self.domain = domain
+        # ``signals.active`` says whether anyone listens to a request's signals.
+        self.signals = signals
         self.error_bodies = {}
         self._match = matcher.match
 
@@ -109,6 +113,9 @@ cdef class Dispatcher:
         if outer is not None:
             context.enter_within(outer)
         token = PyContextVar_Set(self.context_var, context)
+        signals = self.signals
+        if signals.active:
+            signals.pushed(context)
         error = None
         try:
             try:
@@ -128,9 +135,11 @@ cdef class Dispatcher:
                 preserve(context)
             if error is not None and app.should_ignore_error(error):
                 error = None
-            if self.tear_down or context._request is not None:
+            if self.tear_down or signals.active or context._request is not None:
                 context.tear_down(error)
             PyContextVar_Reset(self.context_var, token)
+            if signals.active:
+                signals.popped(context)
 
     cpdef object dispatch(self, context, dict environ, start_response):
         """Match, run hooks and view; return a body list (``start_response`` done)
@@ -176,6 +185,8 @@ cdef class Dispatcher:
             endpoint = self.unmatched
         try:
             rv = None
+            if self.signals.active:
+                self.signals.started(app)
             for function in endpoint.preprocessors:
                 function(None if rule is None else rule.endpoint, context.view_args)
             for function in endpoint.before:
@@ -191,7 +202,11 @@ cdef class Dispatcher:
                     rv = endpoint.view(**context.view_args)
         except Exception as raised:
             rv = app.handle_user_exception(raised)
-        if endpoint.fast and context._after_request_functions is None:
+        if (
+            endpoint.fast
+            and context._after_request_functions is None
+            and not self.signals.active
+        ):
             body = self.fast_body(rv, method, start_response)
             if body is not None:
                 return body

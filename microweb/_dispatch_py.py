@@ -70,6 +70,7 @@ class Dispatcher:
         status_lines: dict[int, str],
         tear_down: bool,
         domain: str | None,
+        signals: Any,
     ) -> None:
         self.app = app
         # The routing core's matcher; each rule carries its ``Endpoint`` as
@@ -86,6 +87,8 @@ class Dispatcher:
         # The domain part rules are matched on, or ``None`` when it comes from
         # each request's host.
         self.domain = domain
+        # ``signals.active`` says whether anyone listens to a request's signals.
+        self.signals = signals
         self.error_bodies: dict[type, bytes] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -95,6 +98,9 @@ class Dispatcher:
         if outer is not None:
             context.enter_within(outer)
         token = self.context_var.set(context)
+        signals = self.signals
+        if signals.active:
+            signals.pushed(context)
         error: BaseException | None = None
         try:
             try:
@@ -114,9 +120,11 @@ class Dispatcher:
                 preserve(context)
             if error is not None and app.should_ignore_error(error):
                 error = None
-            if self.tear_down or context._request is not None:
+            if self.tear_down or signals.active or context._request is not None:
                 context.tear_down(error)
             self.context_var.reset(token)
+            if signals.active:
+                signals.popped(context)
 
     def dispatch(
         self, context: Any, environ: dict[str, Any], start_response: Any
@@ -162,6 +170,8 @@ class Dispatcher:
             endpoint = self.unmatched
         try:
             rv = None
+            if self.signals.active:
+                self.signals.started(app)
             for function in endpoint.preprocessors:
                 function(None if rule is None else rule.endpoint, context.view_args)
             for function in endpoint.before:
@@ -177,7 +187,11 @@ class Dispatcher:
                     rv = endpoint.view(**context.view_args)
         except Exception as raised:
             rv = app.handle_user_exception(raised)
-        if endpoint.fast and context._after_request_functions is None:
+        if (
+            endpoint.fast
+            and context._after_request_functions is None
+            and not self.signals.active
+        ):
             body = self.fast_body(rv, method, start_response)
             if body is not None:
                 return body

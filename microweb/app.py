@@ -41,6 +41,12 @@ from .globals import context_var, request
 from .json import JSONProvider
 from .routing import Map, MapAdapter, Rule
 from .scaffold import F, Scaffold, _endpoint_from_view_func
+from .signals import (
+    appcontext_tearing_down,
+    got_request_exception,
+    request_finished,
+    request_tearing_down,
+)
 from .testing import EnvironBuilder, TestClient
 from .wrappers import Request, Response, blueprint_chain
 
@@ -555,6 +561,9 @@ class App(Scaffold):
         response = self.make_response(rv)
         try:
             response = self.process_response(response)
+            request_finished.send(
+                self, _async_wrapper=self.ensure_sync, response=response
+            )
         except Exception:
             if not from_error_handler:
                 raise
@@ -623,6 +632,9 @@ class App(Scaffold):
         """Handle an error no handler took: re-raise it when propagating, else log
         it and answer 500 (through a 500 handler when there is one)."""
         exc_info = sys.exc_info()
+        got_request_exception.send(
+            self, _async_wrapper=self.ensure_sync, exception=error
+        )
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:
             propagate = self.testing or self.debug
@@ -652,11 +664,13 @@ class App(Scaffold):
         for name in chain(_current_blueprints(), (None,)):
             for function in reversed(self.teardown_request_funcs.get(name, ())):
                 self.ensure_sync(function)(exc)
+        request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_appcontext`` functions, last registered first."""
         for function in reversed(self.teardown_appcontext_funcs):
             self.ensure_sync(function)(exc)
+        appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
     # ------------------------------------------------------------------ URLs
 

@@ -17,6 +17,7 @@ from types import TracebackType
 from werkzeug.exceptions import HTTPException
 
 from .globals import REQUEST_CONTEXT_MESSAGE, context_var
+from .signals import appcontext_popped, appcontext_pushed
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -125,19 +126,24 @@ class AppContext:
         if self._tokens is None:
             self._tokens = []
         self._tokens.append(context_var.set(self))
+        if self.owns_app_context:
+            appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Run the teardown functions and leave this context."""
         tokens = self._tokens
         if not tokens:
             raise RuntimeError(f"Popped a context that was not pushed: {self!r}")
+        last = len(tokens) == 1
         try:
-            if len(tokens) == 1:
+            if last:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 self.tear_down(exc)
         finally:
             context_var.reset(tokens.pop())
+        if last and self.owns_app_context:
+            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def tear_down(self, exc: BaseException | None) -> None:
         """Run the ``teardown_appcontext`` functions."""

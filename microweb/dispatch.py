@@ -13,7 +13,7 @@ from types import ModuleType
 
 from werkzeug.http import HTTP_STATUS_CODES
 
-from . import _cores
+from . import _cores, signals
 from .globals import context_var
 from .json import JSONProvider
 from .wrappers import Response, blueprint_chain
@@ -127,4 +127,5 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
         STATUS_LINES,
         tear_down,
         _fixed_domain(app),
+        signals.watch,
     )

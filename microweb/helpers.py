@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import typing as t
+from functools import update_wrapper
 
 from werkzeug.exceptions import abort as _abort
 from werkzeug.utils import redirect as _redirect
 from werkzeug.utils import send_file as _wz_send_file
 from werkzeug.utils import send_from_directory as _wz_send_from_directory
 
-from .globals import current_app, request
+from .globals import context_var, current_app, request
 
 if t.TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse
@@ -139,3 +140,46 @@ def send_from_directory(
     return _wz_send_from_directory(  # type: ignore[return-value]
         directory, path, **_send_file_options(**kwargs)
     )
+
+
+def stream_with_context(
+    generator_or_function: t.Any,
+) -> t.Any:
+    """Keep the request context pushed while a streamed response is generated.
+
+    Wrap a generator (or decorate a generator function) that a view returns; its
+    code can then use ``request`` after the view has returned.
+
+    .. versionadded:: 0.1
+    """
+    try:
+        generator = iter(generator_or_function)
+    except TypeError:
+
+        def decorator(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            return stream_with_context(generator_or_function(*args, **kwargs))
+
+        return update_wrapper(decorator, generator_or_function)
+
+    def in_context() -> t.Iterator[t.Any]:
+        context = context_var.get(None)
+        if context is None or context.request_context is None:
+            raise RuntimeError(
+                "'stream_with_context' can only be used when a request"
+                " context is active, such as in a view function."
+            )
+        request_context = context.request_context
+        # Stop here, in the view; the context is pushed again when the server
+        # starts reading the body, after the request itself has ended.
+        yield None
+        with request_context:
+            try:
+                yield from generator
+            finally:
+                close = getattr(generator, "close", None)
+                if close is not None:
+                    close()
+
+    wrapped = in_context()
+    next(wrapped)
+    return wrapped
