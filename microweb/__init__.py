@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import dispatch, routing
+from . import dispatch, routing, signing
 from ._cores import is_native
 from .app import App
 from .blueprints import Blueprint
@@ -13,9 +13,11 @@ from .ctx import (
     has_app_context,
     has_request_context,
 )
-from .globals import current_app, g, request
+from .globals import current_app, g, request, session
 from .helpers import (
     abort,
+    flash,
+    get_flashed_messages,
     make_response,
     redirect,
     send_file,
@@ -43,7 +45,9 @@ __version__ = "0.1.0"
 
 #: ``"native"`` when the compiled cores are loaded, ``"pure"`` otherwise.
 IMPLEMENTATION: str = (
-    "native" if is_native(routing.core) and is_native(dispatch.core) else "pure"
+    "native"
+    if all(is_native(core) for core in (routing.core, dispatch.core, signing.core))
+    else "pure"
 )
 
 __all__ = [
@@ -70,7 +74,9 @@ __all__ = [
     "after_this_request",
     "copy_current_request_context",
     "current_app",
+    "flash",
     "g",
+    "get_flashed_messages",
     "has_app_context",
     "has_request_context",
     "jsonify",
@@ -78,6 +84,7 @@ __all__ = [
     "redirect",
     "request",
     "send_file",
+    "session",
     "send_from_directory",
     "stream_with_context",
     "url_for",

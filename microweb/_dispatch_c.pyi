@@ -38,6 +38,7 @@ class Dispatcher:
     tear_down: bool
     domain: str | None
     signals: Any
+    session_cookie: str
     error_bodies: dict[type, bytes]
     def __init__(
         self,
@@ -51,11 +52,13 @@ class Dispatcher:
         tear_down: bool,
         domain: str | None,
         signals: Any,
+        session_cookie: str,
     ) -> None: ...
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any: ...
     def dispatch(
         self, context: Any, environ: dict[str, Any], start_response: Any
     ) -> Any: ...
+    def carries_session(self, environ: dict[str, Any]) -> bool: ...
     def fast_body(
         self, rv: Any, method: str, start_response: Any
     ) -> list[bytes] | None: ...

@@ -68,6 +68,7 @@ cdef class Dispatcher:
     cdef public bint tear_down
     cdef public str domain
     cdef public object signals
+    cdef public str session_cookie
     cdef public dict error_bodies
     # PERF: the matcher's bound ``match``, looked up once.
     cdef object _match
@@ -84,6 +85,7 @@ cdef class Dispatcher:
         bint tear_down,
         str domain,
         signals,
+        str session_cookie,
     ):
         self.app = app
         # The routing core's matcher; each rule carries its ``Endpoint`` as
@@ -102,10 +104,13 @@ cdef class Dispatcher:
         self.domain = domain
         # ``signals.active`` says whether anyone listens to a request's signals.
         self.signals = signals
+        # A request that carries the session cookie may have a session to
+        # refresh: it needs a response object even when the view never touched it.
+        self.session_cookie = session_cookie
         self.error_bodies = {}
         self._match = matcher.match
 
-    def __call__(self, dict environ, start_response):
+    def __call__(self, environ, start_response):
         app = self.app
         context = self.context_class(app, environ)
         # PERF: the C API of context variables, without method calls.
@@ -141,13 +146,13 @@ cdef class Dispatcher:
             if signals.active:
                 signals.popped(context)
 
-    cpdef object dispatch(self, context, dict environ, start_response):
+    cpdef object dispatch(self, context, environ, start_response):
         """Match, run hooks and view; return a body list (``start_response`` done)
         or a response object."""
         cdef Endpoint endpoint
         cdef str domain
-        cdef str method = environ["REQUEST_METHOD"]
-        cdef str path = environ.get("PATH_INFO") or ""
+        cdef str method = environ["REQUEST_METHOD"].upper()
+        cdef str path = environ.get("PATH_INFO", "/")
         app = self.app
         if not PyUnicode_IS_ASCII(path):
             # PEP 3333 hands the path over as latin-1; its bytes are UTF-8.
@@ -183,6 +188,13 @@ cdef class Dispatcher:
                 else:
                     context.routing_exception = NotFound()
             endpoint = self.unmatched
+        request = context._request
+        if request is not None:
+            # Built early (to read the host, or for a redirect): it learns the
+            # outcome now.
+            request.url_rule = context.url_rule
+            request.view_args = context.view_args
+            request.routing_exception = context.routing_exception
         try:
             rv = None
             if self.signals.active:
@@ -205,12 +217,20 @@ cdef class Dispatcher:
         if (
             endpoint.fast
             and context._after_request_functions is None
+            and context._session is None
             and not self.signals.active
+            and not self.carries_session(environ)
         ):
             body = self.fast_body(rv, method, start_response)
             if body is not None:
                 return body
         return app.finalize_request(rv)
+
+    cpdef bint carries_session(self, environ):
+        """Whether the request may carry the session cookie (a substring test:
+        it may say yes wrongly, never no wrongly)."""
+        header = environ.get("HTTP_COOKIE")
+        return header is not None and self.session_cookie in header
 
     cpdef object fast_body(self, rv, str method, start_response):
         """Answer *rv* without a response object when it is a plain value; ``None``

@@ -71,6 +71,7 @@ class Dispatcher:
         tear_down: bool,
         domain: str | None,
         signals: Any,
+        session_cookie: str,
     ) -> None:
         self.app = app
         # The routing core's matcher; each rule carries its ``Endpoint`` as
@@ -89,6 +90,9 @@ class Dispatcher:
         self.domain = domain
         # ``signals.active`` says whether anyone listens to a request's signals.
         self.signals = signals
+        # A request that carries the session cookie may have a session to
+        # refresh: it needs a response object even when the view never touched it.
+        self.session_cookie = session_cookie
         self.error_bodies: dict[type, bytes] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -132,8 +136,8 @@ class Dispatcher:
         """Match, run hooks and view; return a body list (``start_response`` done)
         or a response object."""
         app = self.app
-        method = environ["REQUEST_METHOD"]
-        path = environ.get("PATH_INFO") or ""
+        method = environ["REQUEST_METHOD"].upper()
+        path = environ.get("PATH_INFO", "/")
         if not path.isascii():
             # PEP 3333 hands the path over as latin-1; its bytes are UTF-8.
             path = path.encode("latin-1").decode("utf-8", "replace")
@@ -168,6 +172,13 @@ class Dispatcher:
                 else:
                     context.routing_exception = NotFound()
             endpoint = self.unmatched
+        request = context._request
+        if request is not None:
+            # Built early (to read the host, or for a redirect): it learns the
+            # outcome now.
+            request.url_rule = context.url_rule
+            request.view_args = context.view_args
+            request.routing_exception = context.routing_exception
         try:
             rv = None
             if self.signals.active:
@@ -190,12 +201,20 @@ class Dispatcher:
         if (
             endpoint.fast
             and context._after_request_functions is None
+            and context._session is None
             and not self.signals.active
+            and not self.carries_session(environ)
         ):
             body = self.fast_body(rv, method, start_response)
             if body is not None:
                 return body
         return app.finalize_request(rv)
+
+    def carries_session(self, environ: dict[str, Any]) -> bool:
+        """Whether the request may carry the session cookie (a substring test:
+        it may say yes wrongly, never no wrongly)."""
+        header = environ.get("HTTP_COOKIE")
+        return header is not None and self.session_cookie in header
 
     def fast_body(
         self, rv: Any, method: str, start_response: Any

@@ -41,6 +41,7 @@ from .globals import context_var, request
 from .json import JSONProvider
 from .routing import Map, MapAdapter, Rule
 from .scaffold import F, Scaffold, _endpoint_from_view_func
+from .sessions import SecureCookieSessionInterface, SessionInterface, carries_cookie
 from .signals import (
     appcontext_tearing_down,
     got_request_exception,
@@ -93,6 +94,8 @@ class App(Scaffold):
     url_rule_class = Rule
     url_map_class = Map
     test_client_class: type[TestClient] | None = None
+    #: Opens and saves sessions; the default keeps them in a signed cookie.
+    session_interface: SessionInterface = SecureCookieSessionInterface()
     #: The dispatch core that serves this app; ``None`` for the one the process
     #: selected. Tests and benchmarks pin a core with a subclass (the routing core
     #: is pinned the same way, through ``url_map_class``).
@@ -554,7 +557,23 @@ class App(Scaffold):
         for name in chain(_current_blueprints(), (None,)):
             for function in reversed(self.after_request_funcs.get(name, ())):
                 response = self.ensure_sync(function)(response)
+        self._save_session(context.request_context, response)  # type: ignore[arg-type]
         return response
+
+    def _save_session(self, context: RequestContext, response: Response) -> None:
+        session = context._session
+        if session is None:
+            # Never touched: a cookie session without its cookie has nothing to
+            # save (another interface may, so it is opened for it).
+            if type(
+                self.session_interface
+            ) is SecureCookieSessionInterface and not carries_cookie(
+                context.environ, self.session_interface.get_cookie_name(self)
+            ):
+                return
+            session = context.open_session()
+        if not self.session_interface.is_null_session(session):
+            self.session_interface.save_session(self, session, response)
 
     def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
         """Make the response and run the ``after_request`` hooks on it."""

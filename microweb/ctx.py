@@ -24,6 +24,7 @@ if t.TYPE_CHECKING:
 
     from .app import App
     from .routing import MapAdapter, Rule
+    from .sessions import SessionMixin
     from .wrappers import Request, Response
 
 _sentinel = object()
@@ -113,6 +114,13 @@ class AppContext:
             raise RuntimeError(REQUEST_CONTEXT_MESSAGE)
         return self.request_context.request
 
+    @property
+    def session(self) -> SessionMixin:
+        """The session of the enclosing request context."""
+        if self.request_context is None:
+            raise RuntimeError(REQUEST_CONTEXT_MESSAGE)
+        return self.request_context.session
+
     def enter_within(self, outer: AppContext) -> None:
         """Adjust to being pushed inside *outer*: keep serving its request."""
         if self.request_context is None:
@@ -175,6 +183,9 @@ class RequestContext(AppContext):
     """
 
     _request: Request | None = None
+    _session: SessionMixin | None = None
+    #: The flashed messages read by ``get_flashed_messages`` in this request.
+    flashes: list[tuple[str, t.Any]] | None = None
     url_rule: Rule | None = None
     view_args: dict[str, t.Any] | None = None
     routing_exception: HTTPException | None = None
@@ -203,6 +214,28 @@ class RequestContext(AppContext):
             request.routing_exception = self.routing_exception
             self._request = request
         return request
+
+    def open_session(self) -> SessionMixin:
+        """The session, opened on first use (without marking it accessed)."""
+        session = self._session
+        if session is None:
+            interface = self.app.session_interface
+            session = interface.open_session(self.app, self.request)
+            if session is None:
+                session = interface.make_null_session(self.app)
+            self._session = session
+        return session
+
+    @property
+    def session(self) -> SessionMixin:
+        """The session, opened on first use and marked accessed, as Flask's."""
+        session = self.open_session()
+        session.accessed = True
+        return session
+
+    @session.setter
+    def session(self, value: SessionMixin) -> None:
+        self._session = value
 
     @property
     def url_adapter(self) -> MapAdapter | None:

@@ -45,10 +45,12 @@ def _plain_responses(app: App) -> bool:
     """Whether the core may answer plain values itself: the app builds responses
     the way the core would."""
     from .app import App
+    from .sessions import SecureCookieSessionInterface
 
     cls = type(app)
     return (
-        app.response_class is Response
+        type(app.session_interface) is SecureCookieSessionInterface
+        and app.response_class is Response
         and cls.make_response is App.make_response
         and cls.finalize_request is App.finalize_request
         and cls.process_response is App.process_response
@@ -128,4 +130,5 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
         tear_down,
         _fixed_domain(app),
         signals.watch,
+        app.session_interface.get_cookie_name(app),
     )

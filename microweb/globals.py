@@ -1,4 +1,4 @@
-"""The context proxies: ``current_app``, ``g``, ``request``.
+"""The context proxies: ``current_app``, ``g``, ``request``, ``session``.
 
 One context variable holds the current context. An app context serves ``current_app``
 and ``g``; a request context is an app context that also serves ``request``. Pushing
@@ -15,6 +15,7 @@ from werkzeug.local import LocalProxy
 if t.TYPE_CHECKING:
     from .app import App
     from .ctx import AppContext, _AppCtxGlobals
+    from .sessions import SessionMixin
     from .wrappers import Request
 
 APP_CONTEXT_MESSAGE = """\
@@ -44,4 +45,7 @@ g: _AppCtxGlobals = LocalProxy(  # type: ignore[assignment]
 )
 request: Request = LocalProxy(  # type: ignore[assignment]
     context_var, "request", unbound_message=REQUEST_CONTEXT_MESSAGE
+)
+session: SessionMixin = LocalProxy(  # type: ignore[assignment]
+    context_var, "session", unbound_message=REQUEST_CONTEXT_MESSAGE
 )

@@ -12,7 +12,8 @@ from werkzeug.utils import redirect as _redirect
 from werkzeug.utils import send_file as _wz_send_file
 from werkzeug.utils import send_from_directory as _wz_send_from_directory
 
-from .globals import context_var, current_app, request
+from .globals import context_var, current_app, request, session
+from .signals import message_flashed
 
 if t.TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse
@@ -183,3 +184,41 @@ def stream_with_context(
     wrapped = in_context()
     next(wrapped)
     return wrapped
+
+
+def flash(message: str, category: str = "message") -> None:
+    """Keep *message* in the session for the next request to show.
+
+    .. versionadded:: 0.1
+    """
+    flashes = session.get("_flashes", [])
+    flashes.append((category, message))
+    session["_flashes"] = flashes
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    message_flashed.send(
+        app, _async_wrapper=app.ensure_sync, message=message, category=category
+    )
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: t.Iterable[str] = ()
+) -> list[str] | list[tuple[str, str]]:
+    """The messages flashed for this request (taken from the session once per
+    request).
+
+    :param with_categories: give ``(category, message)`` pairs.
+    :param category_filter: only these categories.
+
+    .. versionadded:: 0.1
+    """
+    context = context_var.get().request_context
+    assert context is not None
+    flashes = context.flashes
+    if flashes is None:
+        flashes = session.pop("_flashes") if "_flashes" in session else []
+        context.flashes = flashes
+    if category_filter:
+        flashes = [item for item in flashes if item[0] in category_filter]
+    if not with_categories:
+        return [item[1] for item in flashes]
+    return flashes

@@ -1,4 +1,4 @@
-"""Flask's signals, through blinker when it is installed.
+"""Flask's signals, through blinker.
 
 The dispatch core checks one flag per request, :data:`watch`'s ``active``, which is
 true only while some receiver is connected to a signal of a request's life; with
@@ -9,54 +9,24 @@ from __future__ import annotations
 
 import typing as t
 
-try:
-    from blinker import Namespace
-except ImportError:  # pragma: no cover - blinker is installed in the tests
-    Namespace = None  # type: ignore[assignment,misc]
+from blinker import Namespace
 
 if t.TYPE_CHECKING:
     from .app import App
     from .ctx import RequestContext
 
+_namespace = Namespace()
 
-class _NoSignal:
-    """Stands in for a signal when blinker is not installed: sending does nothing,
-    connecting explains what is missing."""
-
-    receivers: dict[t.Any, t.Any] = {}
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def send(self, *args: t.Any, **kwargs: t.Any) -> list[t.Any]:
-        return []
-
-    def connect(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
-        raise RuntimeError(
-            f"Connecting to the {self.name!r} signal needs blinker: pip install blinker"
-        )
-
-    connect_via = connected_to = connect
-
-
-def _signal(name: str) -> t.Any:
-    if Namespace is None:  # pragma: no cover
-        return _NoSignal(name)
-    return _namespace.signal(name)
-
-
-_namespace: t.Any = Namespace() if Namespace is not None else None
-
-template_rendered = _signal("template-rendered")
-before_render_template = _signal("before-render-template")
-request_started = _signal("request-started")
-request_finished = _signal("request-finished")
-request_tearing_down = _signal("request-tearing-down")
-got_request_exception = _signal("got-request-exception")
-appcontext_tearing_down = _signal("appcontext-tearing-down")
-appcontext_pushed = _signal("appcontext-pushed")
-appcontext_popped = _signal("appcontext-popped")
-message_flashed = _signal("message-flashed")
+template_rendered = _namespace.signal("template-rendered")
+before_render_template = _namespace.signal("before-render-template")
+request_started = _namespace.signal("request-started")
+request_finished = _namespace.signal("request-finished")
+request_tearing_down = _namespace.signal("request-tearing-down")
+got_request_exception = _namespace.signal("got-request-exception")
+appcontext_tearing_down = _namespace.signal("appcontext-tearing-down")
+appcontext_pushed = _namespace.signal("appcontext-pushed")
+appcontext_popped = _namespace.signal("appcontext-popped")
+message_flashed = _namespace.signal("message-flashed")
 
 #: The signals sent while a request is served.
 REQUEST_SIGNALS = (
@@ -96,7 +66,6 @@ class SignalWatch:
 #: The dispatch core reads ``watch.active`` once per request.
 watch = SignalWatch()
 
-if Namespace is not None:
-    for _request_signal in REQUEST_SIGNALS:
-        _request_signal.receiver_connected.connect(watch.update, weak=False)
-        _request_signal.receiver_disconnected.connect(watch.update, weak=False)
+for _request_signal in REQUEST_SIGNALS:
+    _request_signal.receiver_connected.connect(watch.update, weak=False)
+    _request_signal.receiver_disconnected.connect(watch.update, weak=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import typing as t
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from copy import copy
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -75,6 +75,34 @@ class TestClient(Client):
         self._new_contexts: list[t.ContextManager[t.Any]] = []
         self._context_stack = ExitStack()
         self.environ_base = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": _USER_AGENT}
+
+    @contextmanager
+    def session_transaction(self, *args: t.Any, **kwargs: t.Any) -> t.Iterator[t.Any]:
+        """Open the client's session to read or change it; it is saved back to
+        the client's cookies when the block ends. The arguments describe the
+        request it is opened for, as ``test_request_context``'s."""
+        if self._cookies is None:
+            raise TypeError(
+                "Cookies are disabled. Create a client with 'use_cookies=True'."
+            )
+        app = self.application
+        context = app.test_request_context(*args, **kwargs)
+        self._add_cookies_to_wsgi(context.request.environ)
+        with context:
+            session = app.session_interface.open_session(app, context.request)
+        if session is None:
+            raise RuntimeError("Session backend did not open a session.")
+        yield session
+        if app.session_interface.is_null_session(session):
+            return
+        response = app.response_class()
+        with context:
+            app.session_interface.save_session(app, session, response)
+        self._update_cookies_from_response(
+            context.request.host.partition(":")[0],
+            context.request.path,
+            response.headers.getlist("Set-Cookie"),
+        )
 
     def _copy_environ(self, other: WSGIEnvironment) -> WSGIEnvironment:
         environ = {**self.environ_base, **other}

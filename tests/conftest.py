@@ -206,3 +206,28 @@ def dispatch_twins() -> tuple[type, type]:
     them (``MICROWEB_REQUIRE_EXTENSIONS=1``), which fails instead.
     """
     return pinned_app_class("py"), pinned_app_class("c")
+
+
+# -- signing core twins -----------------------------------------------------------
+
+
+@pytest.fixture(scope="session", params=CORE_NAMES)
+def signing_core(request: pytest.FixtureRequest) -> ModuleType:
+    """Each twin of the signing kernel in turn: ``_signing_c``, then ``_signing_py``
+    (the compiled one skipped when not importable, unless the run requires it)."""
+    return import_core("signing", request.param)
+
+
+@pytest.fixture(scope="session")
+def signing_cores() -> list[ModuleType]:
+    """Every signing twin importable here: ``[_signing_c, _signing_py]``, the
+    compiled one left out of a pure install (and failing a native run)."""
+    cores = []
+    for name in CORE_NAMES:
+        try:
+            cores.append(importlib.import_module(f"microweb._signing_{name}"))
+        except ImportError as exc:
+            if name == "c" and not require_extensions():
+                continue
+            pytest.fail(f"microweb._signing_{name} is not importable: {exc}")
+    return cores

@@ -1,0 +1,250 @@
+"""Tagged JSON: the session serializer, compatible with Flask's.
+
+JSON with a few more types, each written as a one-key object whose key is a tag:
+``{" t": [...]}`` for a tuple, ``{" b": "..."}`` for bytes (base64), ``{" m": "..."}``
+for markup, ``{" u": "..."}`` for a UUID, ``{" d": "..."}`` for a datetime (an HTTP
+date). A dict whose only key happens to be a tag is escaped as ``{" di": ...}``.
+Cookies written by Flask read here and the other way round.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from base64 import b64decode, b64encode
+from datetime import datetime
+from uuid import UUID
+
+from markupsafe import Markup
+from werkzeug.http import http_date, parse_date
+
+from . import json
+
+
+class JSONTag:
+    """One tagged type: how to recognise it, write it and read it back.
+
+    .. versionadded:: 0.1
+    """
+
+    __slots__ = ("serializer",)
+    #: The tag; empty for a type that is only walked into (dicts and lists).
+    key: str = ""
+
+    def __init__(self, serializer: TaggedJSONSerializer) -> None:
+        self.serializer = serializer
+
+    def check(self, value: t.Any) -> bool:
+        """Whether *value* is of this tag's type."""
+        raise NotImplementedError
+
+    def to_json(self, value: t.Any) -> t.Any:
+        """*value* as JSON types (the tag is added around it)."""
+        raise NotImplementedError
+
+    def to_python(self, value: t.Any) -> t.Any:
+        """The value back from its JSON form."""
+        raise NotImplementedError
+
+    def tag(self, value: t.Any) -> t.Any:
+        """*value* as its tagged JSON form."""
+        return {self.key: self.to_json(value)}
+
+
+class TagDict(JSONTag):
+    """A dict whose only key is a tag, escaped so it is not read as tagged."""
+
+    __slots__ = ()
+    key = " di"
+
+    def check(self, value: t.Any) -> bool:
+        return (
+            isinstance(value, dict)
+            and len(value) == 1
+            and next(iter(value)) in self.serializer.tags
+        )
+
+    def to_json(self, value: t.Any) -> t.Any:
+        key = next(iter(value))
+        return {f"{key}__": self.serializer.tag(value[key])}
+
+    def to_python(self, value: t.Any) -> t.Any:
+        key = next(iter(value))
+        return {key[:-2]: value[key]}
+
+
+class PassDict(JSONTag):
+    """Any other dict: its values are tagged."""
+
+    __slots__ = ()
+
+    def check(self, value: t.Any) -> bool:
+        return isinstance(value, dict)
+
+    def tag(self, value: t.Any) -> t.Any:
+        return {key: self.serializer.tag(item) for key, item in value.items()}
+
+
+class TagTuple(JSONTag):
+    """A tuple: a list, tagged."""
+
+    __slots__ = ()
+    key = " t"
+
+    def check(self, value: t.Any) -> bool:
+        return isinstance(value, tuple)
+
+    def to_json(self, value: t.Any) -> t.Any:
+        return [self.serializer.tag(item) for item in value]
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return tuple(value)
+
+
+class PassList(JSONTag):
+    """A list: its items are tagged."""
+
+    __slots__ = ()
+
+    def check(self, value: t.Any) -> bool:
+        return isinstance(value, list)
+
+    def tag(self, value: t.Any) -> t.Any:
+        return [self.serializer.tag(item) for item in value]
+
+
+class TagBytes(JSONTag):
+    """Bytes, as standard base64."""
+
+    __slots__ = ()
+    key = " b"
+
+    def check(self, value: t.Any) -> bool:
+        return isinstance(value, bytes)
+
+    def to_json(self, value: t.Any) -> t.Any:
+        return b64encode(value).decode("ascii")
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return b64decode(value)
+
+
+class TagMarkup(JSONTag):
+    """Anything with ``__html__``, read back as :class:`~markupsafe.Markup`."""
+
+    __slots__ = ()
+    key = " m"
+
+    def check(self, value: t.Any) -> bool:
+        return callable(getattr(value, "__html__", None))
+
+    def to_json(self, value: t.Any) -> t.Any:
+        return str(value.__html__())
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return Markup(value)
+
+
+class TagUUID(JSONTag):
+    """A UUID, as its hex digits."""
+
+    __slots__ = ()
+    key = " u"
+
+    def check(self, value: t.Any) -> bool:
+        return isinstance(value, UUID)
+
+    def to_json(self, value: t.Any) -> t.Any:
+        return value.hex
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return UUID(value)
+
+
+class TagDateTime(JSONTag):
+    """A datetime, as an HTTP date."""
+
+    __slots__ = ()
+    key = " d"
+
+    def check(self, value: t.Any) -> bool:
+        return isinstance(value, datetime)
+
+    def to_json(self, value: t.Any) -> t.Any:
+        return http_date(value)
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return parse_date(value)
+
+
+class TaggedJSONSerializer:
+    """Serialize with the tags above, in their order; more can be registered.
+
+    .. versionadded:: 0.1
+    """
+
+    __slots__ = ("tags", "order")
+
+    default_tags: list[type[JSONTag]] = [
+        TagDict,
+        PassDict,
+        TagTuple,
+        PassList,
+        TagBytes,
+        TagMarkup,
+        TagUUID,
+        TagDateTime,
+    ]
+
+    def __init__(self) -> None:
+        self.tags: dict[str, JSONTag] = {}
+        self.order: list[JSONTag] = []
+        for tag_class in self.default_tags:
+            self.register(tag_class)
+
+    def register(
+        self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
+    ) -> None:
+        """Add a tag; *index* puts it before others in the checking order."""
+        tag = tag_class(self)
+        if tag.key:
+            if not force and tag.key in self.tags:
+                raise KeyError(f"Tag '{tag.key}' is already registered.")
+            self.tags[tag.key] = tag
+        if index is None:
+            self.order.append(tag)
+        else:
+            self.order.insert(index, tag)
+
+    def tag(self, value: t.Any) -> t.Any:
+        """*value* in its tagged JSON form."""
+        for tag in self.order:
+            if tag.check(value):
+                return tag.tag(value)
+        return value
+
+    def untag(self, value: dict[str, t.Any]) -> t.Any:
+        """A one-key object whose key is a tag, read back; other objects as is."""
+        if len(value) != 1:
+            return value
+        key = next(iter(value))
+        tag = self.tags.get(key)
+        if tag is None:
+            return value
+        return tag.to_python(value[key])
+
+    def _untag_scan(self, value: t.Any) -> t.Any:
+        if isinstance(value, dict):
+            return self.untag(
+                {key: self._untag_scan(item) for key, item in value.items()}
+            )
+        if isinstance(value, list):
+            return [self._untag_scan(item) for item in value]
+        return value
+
+    def dumps(self, value: t.Any) -> str:
+        """Tag and serialize *value* (with the app's JSON settings in an app)."""
+        return json.dumps(self.tag(value), separators=(",", ":"))
+
+    def loads(self, value: str) -> t.Any:
+        """Deserialize and untag."""
+        return self._untag_scan(json.loads(value))

@@ -1,0 +1,847 @@
+"""The signing core against itsdangerous, on both twins.
+
+Every test takes ``signing_core`` (``microweb._signing_c``, then
+``microweb._signing_py``) and pins it on a ``URLSafeTimedSerializer`` subclass. The
+reference is ``itsdangerous.URLSafeTimedSerializer`` with the same secret, salt and
+signer options: tokens must be byte-identical at a frozen clock, each side must load
+the other's tokens, and every refusal must be the itsdangerous exception class that
+itsdangerous itself raises for the same input.
+
+Deliberate differences, each tested as such:
+
+- a compressed payload that inflates past ``MAX_DECOMPRESSED`` (1 MiB) is refused
+  with ``BadPayload`` without inflating it (itsdangerous inflates it whole);
+- where itsdangerous lets a non-itsdangerous exception escape (``ValueError`` or
+  ``OverflowError`` for a timestamp no ``datetime`` can hold, ``UnicodeEncodeError``
+  for a ``str`` with lone surrogates), microweb refuses with an itsdangerous
+  exception instead (``BadTimeSignature``, ``BadSignature``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import random
+import time
+import tracemalloc
+import zlib
+from collections.abc import Callable
+from datetime import datetime, timezone
+from types import ModuleType
+from typing import Any
+
+import itsdangerous
+import pytest
+from itsdangerous.encoding import base64_decode, base64_encode, int_to_bytes
+
+import microweb.signing
+from microweb.signing import (
+    BadData,
+    BadPayload,
+    BadSignature,
+    BadTimeSignature,
+    SignatureExpired,
+)
+
+#: The frozen clock: a fractional second, as ``time.time()`` returns.
+NOW = 1_700_000_000.75
+SECRET = "a secret of reasonable length"
+SALT = "cookie-session"
+FLASK_SIGNER = {"key_derivation": "hmac", "digest_method": hashlib.sha1}
+#: The first timestamp whose date is past 9999-12-31 (no ``datetime`` holds it).
+YEAR_10000 = 253_402_300_800
+
+
+# ----------------------------------------------------------------------- helpers
+
+
+class Clock:
+    """What ``time.time()`` returns while a test runs; move it with ``now``."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Freeze ``time.time`` for microweb and itsdangerous alike (both call
+    ``time.time()`` through the module, itsdangerous in
+    ``TimestampSigner.get_timestamp``)."""
+    frozen = Clock(NOW)
+    monkeypatch.setattr(time, "time", frozen.time)
+    return frozen
+
+
+def pinned_serializer_class(core: ModuleType) -> type:
+    """A ``microweb.signing.URLSafeTimedSerializer`` subclass always on *core*."""
+    return type(
+        "PinnedSerializer", (microweb.signing.URLSafeTimedSerializer,), {"core": core}
+    )
+
+
+@pytest.fixture
+def serializer_class(signing_core: ModuleType) -> type:
+    """``URLSafeTimedSerializer`` pinned to the current signing twin."""
+    return pinned_serializer_class(signing_core)
+
+
+def make_pair(
+    serializer_class: type,
+    secret: Any = SECRET,
+    salt: Any = SALT,
+    signer_kwargs: dict[str, Any] | None = None,
+) -> tuple[Any, itsdangerous.URLSafeTimedSerializer]:
+    """The microweb serializer and the itsdangerous one, configured alike."""
+    ours = serializer_class(secret, salt=salt, signer_kwargs=signer_kwargs)
+    reference = itsdangerous.URLSafeTimedSerializer(
+        secret, salt=salt, signer_kwargs=signer_kwargs
+    )
+    return ours, reference
+
+
+def outcome(call: Callable[[], Any]) -> tuple[str, Any]:
+    """``("ok", value)`` or ``("raised", exception)``."""
+    try:
+        return "ok", call()
+    except Exception as exc:  # noqa: BLE001 - the exception is the outcome
+        return "raised", exc
+
+
+def assert_same_refusal(ours: BaseException, reference: BaseException) -> None:
+    """*ours* is the exception itsdangerous raised, with the same payload and
+    date (the message is compared apart, by ``test_refusal_messages``)."""
+    assert type(ours) is type(reference), (ours, reference)
+    if isinstance(reference, BadSignature):
+        assert ours.payload == reference.payload  # type: ignore[attr-defined]
+    if isinstance(reference, BadTimeSignature):
+        assert ours.date_signed == reference.date_signed  # type: ignore[attr-defined]
+
+
+def assert_same_outcome(got: tuple[str, Any], expected: tuple[str, Any]) -> None:
+    """Both accepted with equal values, or both refused alike."""
+    assert got[0] == expected[0], (got, expected)
+    if expected[0] == "ok":
+        assert got[1] == expected[1]
+    else:
+        assert_same_refusal(got[1], expected[1])
+
+
+def timestamp_signer(
+    secret: Any = SECRET,
+    salt: Any = SALT,
+    signer_kwargs: dict[str, Any] | None = None,
+) -> itsdangerous.TimestampSigner:
+    """itsdangerous' signer with the key a serializer so configured uses."""
+    return itsdangerous.TimestampSigner(secret, salt=salt, **(signer_kwargs or {}))
+
+
+def sign_raw(
+    payload: bytes,
+    timestamp_part: bytes,
+    secret: Any = SECRET,
+    salt: Any = SALT,
+    signer_kwargs: dict[str, Any] | None = None,
+) -> str:
+    """``payload.timestamp_part.signature``, signed properly by itsdangerous'
+    ``Signer`` (for timestamps ``TimestampSigner`` cannot write)."""
+    signer = itsdangerous.Signer(secret, salt=salt, **(signer_kwargs or {}))
+    return signer.sign(payload + b"." + timestamp_part).decode("ascii")
+
+
+def json_payload(obj: Any) -> bytes:
+    """*obj* as itsdangerous packs it: compact JSON, compressed when shorter."""
+    return itsdangerous.URLSafeSerializer("unused").dump_payload(obj)
+
+
+def incompressible_text(length: int, seed: int = 7) -> str:
+    """*length* characters that zlib cannot shrink."""
+    rng = random.Random(seed)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    return "".join(rng.choice(alphabet) for _ in range(length))
+
+
+PAYLOADS = {
+    "empty dict": {},
+    "small": {"user_id": 42},
+    "scalar int": 7,
+    "scalar str": "hello",
+    "empty str": "",
+    "none": None,
+    "bool": True,
+    "float": 1.5,
+    "negative": -12345678901234567890,
+    "list": [1, "two", None, False, [3]],
+    "session": {
+        "user_id": 42,
+        "csrf_token": "0123456789abcdef0123456789abcdef",
+        "_flashes": [["message", "Welcome back"]],
+    },
+    "unicode": {"name": "Zoë Ångström", "city": "Zürich", "greeting": "こんにちは"},
+    "astral and separators": ["😀🎉", "\u2028\u2029", "\x00\x1f", '"\\/'],
+    "large incompressible": {"blob": incompressible_text(3000)},
+    "compressible": {"items": [{"id": 1, "name": "same"}] * 200},
+    "repeated text": "abc" * 4000,
+    "10 kB": {"value": incompressible_text(10_000, seed=10)},
+    "nested": {"a": {"b": {"c": {"d": [{"e": [1, 2, {"f": None}]}]}}}},
+}
+
+
+# ----------------------------------------------------------------- dumps / loads
+
+
+@pytest.mark.parametrize("obj", list(PAYLOADS.values()), ids=list(PAYLOADS))
+def test_dumps_is_byte_identical(
+    serializer_class: type, clock: Clock, obj: Any
+) -> None:
+    ours, reference = make_pair(serializer_class, signer_kwargs=FLASK_SIGNER)
+    token = ours.dumps(obj)
+    assert isinstance(token, str)
+    assert token == reference.dumps(obj)
+    assert ours.loads(token) == obj
+    assert reference.loads(token) == obj
+
+
+@pytest.mark.parametrize("obj", list(PAYLOADS.values()), ids=list(PAYLOADS))
+def test_loads_itsdangerous_output(
+    serializer_class: type, clock: Clock, obj: Any
+) -> None:
+    ours, reference = make_pair(serializer_class)
+    token = reference.dumps(obj)
+    assert ours.loads(token) == obj
+    assert ours.loads(token.encode("ascii")) == obj
+    assert ours.loads(token, max_age=60) == obj
+
+
+def test_compressed_payload_is_marked(serializer_class: type, clock: Clock) -> None:
+    ours, _ = make_pair(serializer_class)
+    assert ours.dumps(PAYLOADS["compressible"]).startswith(".")
+    assert not ours.dumps(PAYLOADS["small"]).startswith(".")
+
+
+@pytest.mark.parametrize("key_derivation", ["hmac", "concat", "django-concat", "none"])
+@pytest.mark.parametrize("digest", [hashlib.sha1, hashlib.sha256, hashlib.sha512])
+@pytest.mark.parametrize("secret", [SECRET, SECRET.encode("utf-8"), "sécret ✓"])
+def test_key_derivations_and_digests(
+    serializer_class: type,
+    clock: Clock,
+    key_derivation: str,
+    digest: Any,
+    secret: str | bytes,
+) -> None:
+    signer_kwargs = {"key_derivation": key_derivation, "digest_method": digest}
+    ours, reference = make_pair(
+        serializer_class, secret=secret, signer_kwargs=signer_kwargs
+    )
+    obj = PAYLOADS["session"]
+    token = ours.dumps(obj)
+    assert token == reference.dumps(obj)
+    assert reference.loads(token) == obj
+    assert ours.loads(reference.dumps(obj)) == obj
+
+
+@pytest.mark.parametrize("key_derivation", ["hmac", "concat", "django-concat", "none"])
+@pytest.mark.parametrize("digest", ["sha1", "sha256", "sha512"])
+def test_derive_key(key_derivation: str, digest: str) -> None:
+    signer = itsdangerous.Signer(
+        SECRET,
+        salt=SALT,
+        key_derivation=key_derivation,
+        digest_method=getattr(hashlib, digest),
+    )
+    expected = signer.derive_key()
+    derived = microweb.signing.derive_key(
+        SECRET.encode(), SALT.encode(), key_derivation, digest
+    )
+    assert derived == expected
+
+
+def test_unknown_key_derivation(serializer_class: type) -> None:
+    with pytest.raises(TypeError):
+        serializer_class(SECRET, signer_kwargs={"key_derivation": "rot13"})
+
+
+@pytest.mark.parametrize("salt", ["cookie-session", b"cookie-session", "sälz", None])
+def test_salts(serializer_class: type, clock: Clock, salt: Any) -> None:
+    ours, reference = make_pair(serializer_class, salt=salt)
+    assert ours.dumps({"x": 1}) == reference.dumps({"x": 1})
+
+
+def test_default_salt_and_signer(serializer_class: type, clock: Clock) -> None:
+    ours = serializer_class(SECRET)
+    reference = itsdangerous.URLSafeTimedSerializer(SECRET)
+    assert ours.dumps([1, 2]) == reference.dumps([1, 2])
+
+
+def test_salt_separates_tokens(serializer_class: type, clock: Clock) -> None:
+    ours, _ = make_pair(serializer_class, salt="one")
+    other, reference_other = make_pair(serializer_class, salt="two")
+    token = ours.dumps("x")
+    expected = outcome(lambda: reference_other.loads(token))
+    got = outcome(lambda: other.loads(token))
+    assert expected[0] == got[0] == "raised"
+    assert_same_refusal(got[1], expected[1])
+
+
+def test_str_and_bytes_input_agree(serializer_class: type, clock: Clock) -> None:
+    ours, _ = make_pair(serializer_class)
+    token = ours.dumps(PAYLOADS["unicode"])
+    assert ours.loads(token) == ours.loads(token.encode("ascii"))
+
+
+# -------------------------------------------------------------------- key lists
+
+
+KEYS = ["oldest key", b"middle key", "newest key"]
+
+
+def test_key_list_newest_signs(serializer_class: type, clock: Clock) -> None:
+    ours, reference = make_pair(serializer_class, secret=KEYS)
+    newest_only, _ = make_pair(serializer_class, secret=KEYS[-1])
+    obj = PAYLOADS["session"]
+    assert ours.dumps(obj) == reference.dumps(obj) == newest_only.dumps(obj)
+
+
+@pytest.mark.parametrize("signing_key", KEYS)
+def test_key_list_every_key_verifies(
+    serializer_class: type, clock: Clock, signing_key: str | bytes
+) -> None:
+    old, reference_old = make_pair(serializer_class, secret=signing_key)
+    rotated, reference_rotated = make_pair(serializer_class, secret=KEYS)
+    token = old.dumps({"signed with": str(signing_key)})
+    assert token == reference_old.dumps({"signed with": str(signing_key)})
+    assert rotated.loads(token) == reference_rotated.loads(token)
+    assert rotated.loads(token, max_age=10) == {"signed with": str(signing_key)}
+
+
+def test_key_list_refuses_retired_key(serializer_class: type, clock: Clock) -> None:
+    retired, _ = make_pair(serializer_class, secret="retired key")
+    rotated, reference = make_pair(serializer_class, secret=KEYS)
+    token = retired.dumps("x")
+    expected = outcome(lambda: reference.loads(token))
+    got = outcome(lambda: rotated.loads(token))
+    assert expected[0] == got[0] == "raised"
+    assert_same_refusal(got[1], expected[1])
+
+
+def test_empty_key_list(serializer_class: type) -> None:
+    with pytest.raises(ValueError):
+        serializer_class([])
+
+
+# ---------------------------------------------------------------------- max_age
+
+
+def test_max_age_fresh(serializer_class: type, clock: Clock) -> None:
+    ours, reference = make_pair(serializer_class)
+    token = ours.dumps("fresh")
+    clock.now += 10
+    assert ours.loads(token, max_age=10) == reference.loads(token, max_age=10)
+    assert ours.loads(token, max_age=10.5) == "fresh"
+
+
+@pytest.mark.parametrize("max_age", [0, 9, 9.5])
+def test_max_age_expired(serializer_class: type, clock: Clock, max_age: float) -> None:
+    ours, reference = make_pair(serializer_class)
+    token = ours.dumps({"old": True})
+    clock.now += 10
+    with pytest.raises(SignatureExpired) as raised:
+        ours.loads(token, max_age=max_age)
+    with pytest.raises(SignatureExpired) as expected:
+        reference.loads(token, max_age=max_age)
+    assert_same_refusal(raised.value, expected.value)
+    assert raised.value.payload == token.split(".")[0].encode()
+    assert raised.value.date_signed == datetime.fromtimestamp(int(NOW), tz=timezone.utc)
+
+
+def test_max_age_from_the_future(serializer_class: type, clock: Clock) -> None:
+    ours, reference = make_pair(serializer_class)
+    clock.now += 100
+    token = ours.dumps("later")
+    clock.now -= 100
+    assert ours.loads(token) == reference.loads(token) == "later"
+    with pytest.raises(SignatureExpired) as raised:
+        ours.loads(token, max_age=1000)
+    with pytest.raises(SignatureExpired) as expected:
+        reference.loads(token, max_age=1000)
+    assert_same_refusal(raised.value, expected.value)
+
+
+def test_expiry_comes_before_the_payload(serializer_class: type, clock: Clock) -> None:
+    token = sign_raw(base64_encode(b"not json"), base64_encode(int_to_bytes(int(NOW))))
+    ours, reference = make_pair(serializer_class)
+    clock.now += 50
+    with pytest.raises(SignatureExpired) as raised:
+        ours.loads(token, max_age=5)
+    with pytest.raises(SignatureExpired) as expected:
+        reference.loads(token, max_age=5)
+    assert_same_refusal(raised.value, expected.value)
+
+
+@pytest.mark.parametrize("max_age", [None, 30])
+def test_return_timestamp(
+    serializer_class: type, clock: Clock, max_age: int | None
+) -> None:
+    ours, reference = make_pair(serializer_class)
+    token = reference.dumps(PAYLOADS["session"])
+    clock.now += 3
+    value, signed_at = ours.loads(token, max_age=max_age, return_timestamp=True)
+    assert (value, signed_at) == reference.loads(
+        token, max_age=max_age, return_timestamp=True
+    )
+    assert signed_at == datetime.fromtimestamp(int(NOW), tz=timezone.utc)
+    assert signed_at.tzinfo is timezone.utc
+
+
+# ----------------------------------------------------------------------- refusals
+
+
+def valid_token() -> str:
+    """A token for ``PAYLOADS["session"]`` signed with the module's settings at
+    ``NOW`` (call it under the ``clock`` fixture)."""
+    return itsdangerous.URLSafeTimedSerializer(SECRET, salt=SALT).dumps(
+        PAYLOADS["session"]
+    )
+
+
+def flip(text: str, index: int) -> str:
+    """*text* with the base64 character at *index* replaced by another one."""
+    replacement = "B" if text[index] != "B" else "C"
+    return text[:index] + replacement + text[index + 1 :]
+
+
+def tampered(part: int) -> Callable[[], str]:
+    def build() -> str:
+        parts = valid_token().rsplit(".", 2)
+        parts[part] = flip(parts[part], len(parts[part]) // 2)
+        return ".".join(parts)
+
+    return build
+
+
+def inserted(part: int, text: str) -> str:
+    """A valid token with *text* put in the middle of its *part* (0, 1 or 2)."""
+    parts = valid_token().rsplit(".", 2)
+    middle = len(parts[part]) // 2
+    parts[part] = parts[part][:middle] + text + parts[part][middle:]
+    return ".".join(parts)
+
+
+def far_timestamp(timestamp_part: bytes, good_signature: bool = True) -> Callable:
+    def build() -> str:
+        token = sign_raw(json_payload({"x": 1}), timestamp_part)
+        return token if good_signature else flip(token, len(token) - 6)
+
+    return build
+
+
+def signed_payload(payload: bytes) -> Callable[[], str]:
+    def build() -> str:
+        return timestamp_signer().sign(payload).decode("ascii")
+
+    return build
+
+
+def constant(value: str | bytes) -> Callable[[], str | bytes]:
+    return lambda: value
+
+
+def big_garbage() -> str:
+    return incompressible_text(10_000, seed=3)
+
+
+#: Inputs whose refusal must be the class itsdangerous raises.
+REFUSED = {
+    "tampered signature": tampered(2),
+    "tampered payload": tampered(0),
+    "tampered timestamp": tampered(1),
+    "signature cut short": lambda: valid_token()[:-5],
+    "cut in half": lambda: valid_token()[: len(valid_token()) // 2],
+    "signature dropped": lambda: valid_token().rsplit(".", 1)[0],
+    "signature empty": lambda: valid_token().rsplit(".", 1)[0] + ".",
+    "no dots": constant("eyJ4IjoxfQ"),
+    "no dots bytes": constant(b"abcdef"),
+    "one dot": constant("eyJ4IjoxfQ.ZVPxAA"),
+    "empty string": constant(""),
+    "empty bytes": constant(b""),
+    "only a dot": constant("."),
+    "only dots": constant("...."),
+    "garbage": constant("!!!.@@@.###"),
+    "garbage with spaces": constant("a b.c d.e f"),
+    "control characters": constant("\x00\x01.\x02.\x03"),
+    "non-ASCII str": constant("Zoë.Ångström.こんにちは"),
+    "non-ASCII in payload": lambda: "é" + valid_token(),
+    "non-ASCII in timestamp": lambda: inserted(1, "é"),
+    "emoji": constant("😀.😀.😀"),
+    "non-UTF-8 bytes": constant(b"\xff\xfe.\x80\x81.\xc0"),
+    "bad base64 everywhere": constant("a.b.c"),
+    "10 kB garbage": big_garbage,
+    "10 kB garbage with dots": lambda: ".".join([big_garbage()] * 3),
+    "year 10000, bad signature": far_timestamp(
+        base64_encode(int_to_bytes(YEAR_10000)), good_signature=False
+    ),
+    "2**70, bad signature": far_timestamp(
+        base64_encode((2**70).to_bytes(9, "big")), good_signature=False
+    ),
+    "signed, not JSON": signed_payload(base64_encode(b"{not json")),
+    "signed, not UTF-8": signed_payload(base64_encode(b'"\xff\xfe"')),
+    "signed, not base64": signed_payload(b"a"),
+    "signed, empty payload": signed_payload(b""),
+    "signed, compressed not zlib": signed_payload(b"." + base64_encode(b"not zlib")),
+    "signed, compressed empty": signed_payload(b"."),
+    "signed, compressed not base64": signed_payload(b".a"),
+    "signed, truncated zlib": signed_payload(
+        b"." + base64_encode(zlib.compress(b'"' + b"x" * 500 + b'"')[:-6])
+    ),
+    "signed, compressed not JSON": signed_payload(
+        b"." + base64_encode(zlib.compress(b"{" * 500))
+    ),
+    "signed, timestamp missing": lambda: (
+        itsdangerous.Signer(SECRET, salt=SALT).sign(json_payload({"x": 1})).decode()
+    ),
+    "signed, timestamp not base64": far_timestamp(b"A"),
+    "other digest": lambda: itsdangerous.URLSafeTimedSerializer(
+        SECRET, salt=SALT, signer_kwargs={"digest_method": hashlib.sha256}
+    ).dumps({"x": 1}),
+}
+
+
+@pytest.mark.parametrize("build", list(REFUSED.values()), ids=list(REFUSED))
+@pytest.mark.parametrize("max_age", [None, 3600])
+def test_refusal_matches_itsdangerous(
+    serializer_class: type, clock: Clock, build: Callable, max_age: int | None
+) -> None:
+    signed = build()
+    ours, reference = make_pair(serializer_class)
+    expected = outcome(lambda: reference.loads(signed, max_age=max_age))
+    got = outcome(lambda: ours.loads(signed, max_age=max_age))
+    assert expected[0] == "raised", expected
+    assert isinstance(expected[1], BadData), expected
+    assert got[0] == "raised", got
+    assert_same_refusal(got[1], expected[1])
+
+
+@pytest.mark.parametrize("build", list(REFUSED.values()), ids=list(REFUSED))
+def test_refusal_messages(
+    serializer_class: type, clock: Clock, build: Callable
+) -> None:
+    """The message too is itsdangerous' (it ends up in logs and error pages)."""
+    signed = build()
+    ours, reference = make_pair(serializer_class)
+    expected = outcome(lambda: reference.loads(signed))
+    got = outcome(lambda: ours.loads(signed))
+    assert got[0] == expected[0] == "raised"
+    assert str(got[1]) == str(expected[1])
+
+
+#: Noise in a valid token: itsdangerous' lenient base64 skips some of it (in the
+#: signature), the rest breaks the signature.
+NOISE = {
+    "non-ASCII in signature": lambda: inserted(2, "é"),
+    "non-ASCII after signature": lambda: valid_token() + "é",
+    "punctuation in signature": lambda: inserted(2, "!*~"),
+    "padding after signature": lambda: valid_token() + "==",
+    "space in timestamp": lambda: inserted(1, " "),
+    "newline in payload": lambda: inserted(0, "\n"),
+}
+
+
+@pytest.mark.parametrize("build", list(NOISE.values()), ids=list(NOISE))
+def test_noise_like_itsdangerous(
+    serializer_class: type, clock: Clock, build: Callable
+) -> None:
+    signed = build()
+    ours, reference = make_pair(serializer_class)
+    expected = outcome(lambda: reference.loads(signed, max_age=10))
+    got = outcome(lambda: ours.loads(signed, max_age=10))
+    assert_same_outcome(got, expected)
+
+
+#: Timestamps no ``datetime`` holds, or longer than the 8 bytes itsdangerous
+#: reads, each signed properly: itsdangerous refuses every one, some of them
+#: with a non-itsdangerous exception.
+FAR_TIMESTAMPS = {
+    "year 10000": int_to_bytes(YEAR_10000),
+    "2**62": int_to_bytes(2**62),
+    "2**63": int_to_bytes(2**63),
+    "2**64 - 1": int_to_bytes(2**64 - 1),
+    "2**70 (9 bytes)": (2**70).to_bytes(9, "big"),
+    "now, zero-padded to 12 bytes": int(NOW).to_bytes(12, "big"),
+}
+
+
+@pytest.mark.parametrize(
+    "timestamp", list(FAR_TIMESTAMPS.values()), ids=list(FAR_TIMESTAMPS)
+)
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"max_age": 3600}, {"return_timestamp": True}],
+    ids=["plain", "max_age", "return_timestamp"],
+)
+def test_far_timestamps_are_refused(
+    serializer_class: type, clock: Clock, timestamp: bytes, options: dict
+) -> None:
+    token = sign_raw(json_payload({"x": 1}), base64_encode(timestamp))
+    ours, reference = make_pair(serializer_class)
+    expected = outcome(lambda: reference.loads(token, **options))
+    got = outcome(lambda: ours.loads(token, **options))
+    assert expected[0] == "raised", expected
+    assert got[0] == "raised", got
+    if isinstance(expected[1], BadData):
+        assert_same_refusal(got[1], expected[1])
+    else:  # itsdangerous leaks ValueError/OverflowError from datetime
+        assert type(got[1]) is BadTimeSignature, got
+
+
+def test_timestamp_signer_crafted_year_10000(
+    serializer_class: type, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same, with the token made by ``TimestampSigner`` on a patched clock."""
+    signer = timestamp_signer()
+    monkeypatch.setattr(signer, "get_timestamp", lambda: YEAR_10000 + 86_400)
+    token = signer.sign(json_payload(["far"])).decode()
+    ours, _ = make_pair(serializer_class)
+    for options in ({}, {"max_age": 10}, {"return_timestamp": True}):
+        with pytest.raises(BadTimeSignature):
+            ours.loads(token, **options)
+
+
+def test_lone_surrogate_is_refused(serializer_class: type, clock: Clock) -> None:
+    """A ``str`` that is not encodable is not the token that was signed:
+    itsdangerous raises UnicodeEncodeError; microweb must refuse it with an
+    itsdangerous exception, never accept it."""
+    token = valid_token()
+    ours, reference = make_pair(serializer_class)
+    for index in (0, 5, token.index(".") + 1, len(token) - 3, len(token)):
+        signed = token[:index] + "\ud800" + token[index:]
+        with pytest.raises(UnicodeEncodeError):
+            reference.loads(signed)
+        got = outcome(lambda signed=signed: ours.loads(signed))
+        assert got[0] == "raised", (index, got)
+        assert isinstance(got[1], BadSignature), (index, got)
+
+
+def test_lone_surrogate_in_garbage(serializer_class: type) -> None:
+    ours, _ = make_pair(serializer_class)
+    with pytest.raises(BadSignature):
+        ours.loads("\udcff.\udcff.\udcff")
+
+
+# ------------------------------------------------------------ payload size limit
+
+
+def bomb_token(uncompressed: bytes) -> str:
+    payload = b"." + base64.urlsafe_b64encode(zlib.compress(uncompressed))
+    return timestamp_signer().sign(payload).decode("ascii")
+
+
+def peak_memory(call: Callable[[], Any]) -> tuple[tuple[str, Any], int]:
+    """The outcome of *call* and the most memory it held at once, in bytes."""
+    tracemalloc.start()
+    try:
+        result = outcome(call)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+@pytest.mark.parametrize("inflated_size", [2 << 20, 32 << 20], ids=["2MiB", "32MiB"])
+def test_zlib_bomb_is_refused_without_inflating(
+    serializer_class: type, clock: Clock, inflated_size: int
+) -> None:
+    token = bomb_token(b"0" * inflated_size)
+    ours, _ = make_pair(serializer_class)
+    (kind, error), peak = peak_memory(lambda: ours.loads(token))
+    assert kind == "raised" and type(error) is BadPayload, error
+    assert "size limit" in str(error.original_error)
+    # Bounded by the 1 MiB limit (the inflater's output blocks, then the bytes
+    # joined from them), whatever the size of the bomb: never the bomb itself.
+    assert peak < (5 << 20) // 2, peak
+
+
+def test_zlib_bomb_of_valid_json(serializer_class: type, clock: Clock) -> None:
+    """The deliberate difference: itsdangerous inflates and returns the value."""
+    text = "x" * (2 << 20)
+    token = bomb_token(json.dumps(text).encode())
+    ours, reference = make_pair(serializer_class)
+    assert reference.loads(token) == text
+    with pytest.raises(BadPayload):
+        ours.loads(token)
+
+
+@pytest.mark.parametrize("length", [(1 << 20) - 1, 1 << 20])
+def test_payload_up_to_the_limit_loads(
+    serializer_class: type, clock: Clock, length: int
+) -> None:
+    text = "y" * (length - 2)
+    token = bomb_token(json.dumps(text).encode())
+    ours, reference = make_pair(serializer_class)
+    assert ours.loads(token) == reference.loads(token) == text
+
+
+def test_payload_just_past_the_limit(serializer_class: type, clock: Clock) -> None:
+    text = "y" * ((1 << 20) - 1)
+    token = bomb_token(json.dumps(text).encode())
+    ours, _ = make_pair(serializer_class)
+    with pytest.raises(BadPayload):
+        ours.loads(token)
+
+
+def test_trailing_bytes_after_zlib_stream(serializer_class: type, clock: Clock) -> None:
+    payload = zlib.compress(b'"' + b"z" * 300 + b'"') + b"trailing"
+    token = timestamp_signer().sign(b"." + base64_encode(payload)).decode()
+    ours, reference = make_pair(serializer_class)
+    assert outcome(lambda: ours.loads(token)) == outcome(lambda: reference.loads(token))
+
+
+# -------------------------------------------------------------------- the kernel
+
+
+def sample_bytes() -> list[bytes]:
+    rng = random.Random(1)
+    samples = [bytes(range(256)), b"\xff" * 7, b"\x00" * 5, b"\xfb\xff\xbf"]
+    samples += [rng.randbytes(length) for length in range(0, 70)]
+    samples += [rng.randbytes(rng.randrange(70, 3000)) for _ in range(40)]
+    return samples
+
+
+@pytest.mark.parametrize("data", sample_bytes())
+def test_b64encode(signing_core: ModuleType, data: bytes) -> None:
+    encoded = signing_core.b64encode(data)
+    assert encoded == base64.urlsafe_b64encode(data).rstrip(b"=")
+    assert encoded == base64_encode(data)
+
+
+def decode_inputs() -> list[bytes]:
+    inputs = [base64_encode(data) for data in sample_bytes()[:40]]
+    inputs += [base64.urlsafe_b64encode(data) for data in sample_bytes()[:10]]
+    inputs += [
+        b"",
+        b"A",
+        b"AB",
+        b"ABC",
+        b"ABCDE",
+        b"AB==",
+        b"AB=",
+        b"A===",
+        b"====",
+        b"AB=C",
+        b"+/+/",
+        b"-_-_",
+        b"AB CD",
+        b"AB\nCD",
+        b"!!!!",
+        b"AB!C",
+        b"\xff\xfeAB",
+        b"\x00\x00",
+        b"Zm9v.YmFy",
+        b"Zm9vYmFy" * 100,
+    ]
+    return inputs
+
+
+@pytest.mark.parametrize("data", decode_inputs())
+def test_b64decode(signing_core: ModuleType, data: bytes) -> None:
+    expected = outcome(lambda: base64_decode(data))
+    got = outcome(lambda: signing_core.b64decode(data))
+    if expected[0] == "ok":
+        assert got == expected
+    else:
+        assert isinstance(expected[1], BadData)
+        assert got[0] == "raised"
+        assert isinstance(got[1], ValueError), got
+
+
+TIMESTAMPS = [0, 1, 255, 256, 65535, 2**31 - 1, 2**31, 2**32, int(NOW), 2**63 - 1]
+TIMESTAMPS += random.Random(4).sample(range(2**40), 20)
+
+
+@pytest.mark.parametrize("timestamp", TIMESTAMPS)
+def test_timestamp_bytes(signing_core: ModuleType, timestamp: int) -> None:
+    assert signing_core.timestamp_bytes(timestamp) == base64_encode(
+        int_to_bytes(timestamp)
+    )
+
+
+@pytest.mark.parametrize("timestamp", [2**63, 2**64 - 1])
+def test_timestamp_bytes_top_of_the_range(
+    signing_core: ModuleType, timestamp: int
+) -> None:
+    """8 unsigned bytes, as itsdangerous writes; the pure twin agrees."""
+    assert signing_core.timestamp_bytes(timestamp) == base64_encode(
+        int_to_bytes(timestamp)
+    )
+
+
+@pytest.mark.parametrize("timestamp", [-1, -(2**40), 2**64, 2**70])
+def test_timestamp_bytes_out_of_range(signing_core: ModuleType, timestamp: int) -> None:
+    """No 8 unsigned bytes hold it: OverflowError, as the pure twin raises."""
+    with pytest.raises(OverflowError):
+        signing_core.timestamp_bytes(timestamp)
+
+
+@pytest.mark.parametrize("obj", list(PAYLOADS.values()), ids=list(PAYLOADS))
+def test_dump_payload(signing_core: ModuleType, obj: Any) -> None:
+    serialized = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    packed = signing_core.dump_payload(serialized)
+    assert packed == json_payload(obj)
+    assert signing_core.load_payload(packed) == serialized
+
+
+@pytest.mark.parametrize("data", sample_bytes() + [b"a" * n for n in range(0, 40)])
+def test_dump_payload_bytes(signing_core: ModuleType, data: bytes) -> None:
+    compressed = zlib.compress(data)
+    if len(compressed) < len(data) - 1:
+        expected = b"." + base64_encode(compressed)
+    else:
+        expected = base64_encode(data)
+    assert signing_core.dump_payload(data) == expected
+    assert signing_core.load_payload(expected) == data
+
+
+@pytest.mark.parametrize("payload", [b"a", b".", b".a", b"." + base64_encode(b"xx")])
+def test_load_payload_refuses(signing_core: ModuleType, payload: bytes) -> None:
+    with pytest.raises(BadPayload):
+        signing_core.load_payload(payload)
+
+
+@pytest.mark.parametrize("digest", ["sha1", "sha256", "sha512"])
+def test_kernel_sign_and_unsign(
+    signing_core: ModuleType, monkeypatch: pytest.MonkeyPatch, digest: str
+) -> None:
+    signer_kwargs = {
+        "key_derivation": "hmac",
+        "digest_method": getattr(hashlib, digest),
+    }
+    signer = timestamp_signer(signer_kwargs=signer_kwargs)
+    monkeypatch.setattr(signer, "get_timestamp", lambda: int(NOW))
+    key = microweb.signing.derive_key(SECRET.encode(), SALT.encode(), "hmac", digest)
+    value = json_payload(PAYLOADS["session"])
+    signed = signing_core.sign(value, key, digest, int(NOW))
+    assert signed == signer.sign(value)
+    assert signing_core.unsign(signed, (b"other key", key), digest) == (
+        value,
+        int(NOW),
+    )
+    with pytest.raises(BadTimeSignature):
+        signing_core.unsign(signed, (b"other key",), digest)
+
+
+def test_signed_at(signing_core: ModuleType) -> None:
+    assert signing_core.signed_at(int(NOW), b"v") == datetime.fromtimestamp(
+        int(NOW), tz=timezone.utc
+    )
+    for timestamp in (YEAR_10000, 2**63, 2**70):
+        with pytest.raises(BadTimeSignature):
+            signing_core.signed_at(timestamp, b"v")
+
+
+def test_kernel_constants(signing_core: ModuleType) -> None:
+    assert signing_core.SEPARATOR == b"."
+    assert signing_core.MAX_DECOMPRESSED == 1 << 20
+    expected = "native" if signing_core.__name__.endswith("_c") else "pure"
+    assert signing_core.IMPLEMENTATION == expected
