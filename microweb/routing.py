@@ -450,9 +450,17 @@ class MapAdapter:
         if self.map.redirect_defaults:
             for provider in rule._default_providers:
                 if provider.suitable_for(values, method):
+                    candidate = dict(values)
+                    candidate.update(provider.defaults)  # type: ignore[arg-type]
+                    try:
+                        built = provider.build(candidate)
+                    except ValueError:
+                        # The canonical rule cannot take these values (Werkzeug
+                        # fails with a 500 here): serve the rule that matched.
+                        continue
+                    if built is None:
+                        continue
                     values.update(provider.defaults)  # type: ignore[arg-type]
-                    built = provider.build(values)
-                    assert built is not None
                     domain, path = built
                     raise RequestRedirect(
                         self.make_redirect_url(path, query_args, domain_part=domain)

@@ -208,8 +208,14 @@ class RuleSet:
         expected = match_outcome(reference, path, method)
         note_event(f"match outcome: {expected[0]}")
         if expected == ("error", "ValueError"):
-            # Werkzeug lets a converter's ValueError escape; microweb says 404.
-            assert outcomes[0] == ("404",), (path, method, outcomes[0])
+            # Werkzeug lets a converter's ValueError escape (from to_python, or
+            # from to_url while building a defaults redirect); microweb answers
+            # 404 for the first and serves the matched rule for the second.
+            assert outcomes[0][0] not in {"error", "405", "redirect"}, (
+                path,
+                method,
+                outcomes[0],
+            )
             return outcomes[0]
         assert outcomes[0] == expected, (path, method, self.specs)
         return expected
