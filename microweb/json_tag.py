@@ -176,13 +176,16 @@ class TagDateTime(JSONTag):
         return parse_date(value)
 
 
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 class TaggedJSONSerializer:
     """Serialize with the tags above, in their order; more can be registered.
 
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("tags", "order")
+    __slots__ = ("tags", "order", "order_is_default")
 
     default_tags: list[type[JSONTag]] = [
         TagDict,
@@ -200,12 +203,15 @@ class TaggedJSONSerializer:
         self.order: list[JSONTag] = []
         for tag_class in self.default_tags:
             self.register(tag_class)
+        self.order_is_default = True
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
     ) -> None:
         """Add a tag; *index* puts it before others in the checking order."""
         tag = tag_class(self)
+        # A registered tag may claim a plain type too: check everything then.
+        self.order_is_default = False
         if tag.key:
             if not force and tag.key in self.tags:
                 raise KeyError(f"Tag '{tag.key}' is already registered.")
@@ -217,6 +223,9 @@ class TaggedJSONSerializer:
 
     def tag(self, value: t.Any) -> t.Any:
         """*value* in its tagged JSON form."""
+        if type(value) in _PLAIN_TYPES and self.order_is_default:
+            # No default tag takes these exact types: they stand for themselves.
+            return value
         for tag in self.order:
             if tag.check(value):
                 return tag.tag(value)

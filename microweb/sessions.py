@@ -171,6 +171,7 @@ class SecureCookieSessionInterface(SessionInterface):
 
     salt = "cookie-session"
     digest_method = staticmethod(hashlib.sha1)
+    _serializers: dict[tuple[t.Any, ...], URLSafeTimedSerializer] | None = None
     key_derivation = "hmac"
     serializer = session_json_serializer
     session_class = SecureCookieSession
@@ -181,15 +182,26 @@ class SecureCookieSessionInterface(SessionInterface):
             return None
         keys: list[str | bytes] = list(app.config["SECRET_KEY_FALLBACKS"] or ())
         keys.append(app.secret_key)
-        return URLSafeTimedSerializer(
-            keys,
-            salt=self.salt,
-            serializer=self.serializer,
-            signer_kwargs={
-                "key_derivation": self.key_derivation,
-                "digest_method": self.digest_method,
-            },
-        )
+        # The serializer depends only on the keys and this interface's settings:
+        # build it once per set of keys, not twice per request.
+        cache_key = (tuple(keys), self.salt, self.key_derivation, self.digest_method)
+        if self._serializers is None:
+            self._serializers = {}
+        cached = self._serializers.get(cache_key)
+        if cached is None:
+            cached = URLSafeTimedSerializer(
+                keys,
+                salt=self.salt,
+                serializer=self.serializer,
+                signer_kwargs={
+                    "key_derivation": self.key_derivation,
+                    "digest_method": self.digest_method,
+                },
+            )
+            if len(self._serializers) >= 8:
+                self._serializers.clear()
+            self._serializers[cache_key] = cached
+        return cached
 
     def open_session(self, app: App, request: Request) -> SecureCookieSession | None:
         """Load the cookie; a missing or bad one gives an empty session."""

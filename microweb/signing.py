@@ -156,7 +156,7 @@ class URLSafeTimedSerializer:
         :raises BadSignature: any other reason (a subclass says which).
         """
         try:
-            signed = s.encode("utf-8") if isinstance(s, str) else s
+            signed = s.encode("utf-8") if isinstance(s, str) else bytes(s)
         except UnicodeEncodeError as error:
             raise BadSignature("The value is not valid text") from error
         payload, timestamp = self.core.unsign(signed, self._verifying_keys, self.digest)
