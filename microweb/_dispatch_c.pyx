@@ -151,9 +151,13 @@ cdef class Dispatcher:
         or a response object."""
         cdef Endpoint endpoint
         cdef str domain
-        cdef str method = environ["REQUEST_METHOD"].upper()
+        cdef str method = environ["REQUEST_METHOD"]
         cdef str path = environ.get("PATH_INFO", "/")
         app = self.app
+        # The server's string is kept when it is upper case already: its hash is
+        # cached, and no new string is made.
+        if not method.isupper():
+            method = method.upper()
         if not PyUnicode_IS_ASCII(path):
             # PEP 3333 hands the path over as latin-1; its bytes are UTF-8.
             path = path.encode("latin-1").decode("utf-8", "replace")

@@ -136,7 +136,11 @@ class Dispatcher:
         """Match, run hooks and view; return a body list (``start_response`` done)
         or a response object."""
         app = self.app
-        method = environ["REQUEST_METHOD"].upper()
+        method = environ["REQUEST_METHOD"]
+        # The server's string is kept when it is upper case already: its hash is
+        # cached, and no new string is made.
+        if not method.isupper():
+            method = method.upper()
         path = environ.get("PATH_INFO", "/")
         if not path.isascii():
             # PEP 3333 hands the path over as latin-1; its bytes are UTF-8.
