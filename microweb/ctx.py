@@ -150,7 +150,7 @@ class AppContext:
                 self.tear_down(exc)
         finally:
             context_var.reset(tokens.pop())
-        if last and self.owns_app_context:
+        if self.owns_app_context:
             appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def tear_down(self, exc: BaseException | None) -> None:
@@ -190,6 +190,8 @@ class RequestContext(AppContext):
     view_args: dict[str, t.Any] | None = None
     routing_exception: HTTPException | None = None
     _after_request_functions: list[t.Callable[..., t.Any]] | None = None
+    #: The app context of the same app this one was pushed inside, if any.
+    app_context: AppContext | None = None
 
     def __init__(
         self,
@@ -254,6 +256,7 @@ class RequestContext(AppContext):
         if outer.app is self.app:
             self._g = outer.g
             self.owns_app_context = False
+            self.app_context = outer
 
     def tear_down(self, exc: BaseException | None) -> None:
         """Run the ``teardown_request`` (and, when owned, ``teardown_appcontext``)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import typing as t
 from functools import update_wrapper
@@ -170,10 +171,13 @@ def stream_with_context(
                 " context is active, such as in a view function."
             )
         request_context = context.request_context
-        # Stop here, in the view; the context is pushed again when the server
+        # The app context the request shares, if it shares one, is pushed again
+        # with it, as Flask pushes both.
+        app_context = request_context.app_context or contextlib.nullcontext()
+        # Stop here, in the view; the contexts are pushed again when the server
         # starts reading the body, after the request itself has ended.
         yield None
-        with request_context:
+        with app_context, request_context:
             try:
                 yield from generator
             finally:
