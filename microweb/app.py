@@ -417,6 +417,11 @@ class App(Scaffold):
         self._got_first_request = True
         self.url_map.update()
         self._dispatcher = dispatch.build(self, self.dispatch_core)
+        if "wsgi_app" not in self.__dict__:
+            # From now on ``app(environ, start_response)`` reaches the core
+            # without this method's frame; middleware set on ``app.wsgi_app``
+            # before the first request is kept as it is.
+            self.wsgi_app = self._dispatcher  # type: ignore[method-assign]
         return self._dispatcher
 
     def request_domain(self, context: RequestContext) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -19,21 +20,39 @@ import pytest
 
 CORE_NAMES = ("c", "py")
 
+# Hypothesis's pytest plugin imports libcst when a test fails (to suggest an
+# @example patch); libcst's import warns (DeprecationWarning from mypy_extensions),
+# which filterwarnings = error turns into an INTERNALERROR that hides the report.
+# Import it once here, quietly, so a failure is reported as a failure.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        import hypothesis.extra._patching  # noqa: F401
+    except ImportError:
+        pass
+
 
 def require_extensions() -> bool:
     """Tell whether this run must have the compiled cores."""
     return os.environ.get("MICROWEB_REQUIRE_EXTENSIONS") == "1"
 
 
-def import_routing_core(name: str) -> ModuleType:
-    """Import ``microweb._routing_<name>``, or skip/fail the test as the run demands."""
-    module_name = f"microweb._routing_{name}"
+def import_core(kind: str, name: str) -> ModuleType:
+    """Import ``microweb._<kind>_<name>`` (``kind`` is ``routing``, ``dispatch`` or
+    ``signing``), or skip/fail the test as the run demands: a compiled twin that
+    cannot be imported skips the test, unless the run requires it."""
+    module_name = f"microweb._{kind}_{name}"
     try:
         return importlib.import_module(module_name)
     except ImportError as exc:
         if name == "c" and not require_extensions():
             pytest.skip(f"{module_name} is not importable: {exc}")
         pytest.fail(f"{module_name} is not importable: {exc}")
+
+
+def import_routing_core(name: str) -> ModuleType:
+    """Import ``microweb._routing_<name>``, or skip/fail the test as the run demands."""
+    return import_core("routing", name)
 
 
 def pinned_map_class(core: ModuleType) -> type:
@@ -75,21 +94,27 @@ def make_map(routing_core: ModuleType) -> Callable[..., Any]:
     return make
 
 
+def importable_cores(kind: str) -> list[ModuleType]:
+    """Every twin of ``microweb._<kind>_*`` importable here, compiled one first;
+    the compiled one is left out of a pure install (and fails a native run)."""
+    cores = []
+    for name in CORE_NAMES:
+        try:
+            cores.append(importlib.import_module(f"microweb._{kind}_{name}"))
+        except ImportError as exc:
+            if name == "c" and not require_extensions():
+                continue
+            pytest.fail(f"microweb._{kind}_{name} is not importable: {exc}")
+    return cores
+
+
 @pytest.fixture(scope="session")
 def routing_cores() -> list[ModuleType]:
     """Every routing twin importable here: ``[_routing_c, _routing_py]``.
 
     ``_routing_c`` is left out of a pure install (and fails a native run).
     """
-    cores = []
-    for name in CORE_NAMES:
-        try:
-            cores.append(importlib.import_module(f"microweb._routing_{name}"))
-        except ImportError as exc:
-            if name == "c" and not require_extensions():
-                continue
-            pytest.fail(f"microweb._routing_{name} is not importable: {exc}")
-    return cores
+    return importable_cores("routing")
 
 
 @pytest.fixture(scope="session")
@@ -117,22 +142,48 @@ def wrap_in_validator(app: Any) -> Any:
     return app
 
 
-def microweb_framework() -> Any:
-    """The namespace of Flask-named microweb objects; skip while microweb lacks them."""
+def microweb_framework(*extra: str) -> Any:
+    """The namespace of Flask-named microweb objects, with the *extra* names (see
+    ``port_app.microweb_namespace``); skip while microweb lacks them."""
     from port_app import microweb_namespace
 
     try:
-        return microweb_namespace()
+        return microweb_namespace(*extra)
     except (ImportError, AttributeError) as exc:
         pytest.skip(f"microweb's app layer is not importable yet: {exc!r}")
 
 
-def flask_framework() -> Any:
-    """The namespace of Flask's own objects (the reference)."""
+def flask_framework(*extra: str) -> Any:
+    """The namespace of Flask's own objects (the reference), with the *extra*
+    names (see ``port_app.flask_namespace``)."""
     pytest.importorskip("flask")
     from port_app import flask_namespace
 
-    return flask_namespace()
+    return flask_namespace(*extra)
+
+
+#: The framework namespace builders, by test id: Flask (the reference) first.
+FRAMEWORKS = {"flask": flask_framework, "microweb": microweb_framework}
+
+
+def both_frameworks(*extra: str) -> Any:
+    """A ``fw`` fixture for a test module to override conftest's with
+    (``fw = both_frameworks(...)``): Flask, then microweb, so that each test states
+    the behaviour once for both. Each namespace also has the *extra* names
+    (``"Blueprint"``, ``"View"``...)."""
+
+    @pytest.fixture(name="fw", params=list(FRAMEWORKS))
+    def fw(request: pytest.FixtureRequest) -> Any:
+        return FRAMEWORKS[request.param](*extra)
+
+    return fw
+
+
+def fetch(client: Any, path: str = "/", method: str = "GET", **kwargs: Any) -> Any:
+    """Send a request, read the whole body and close the response (PEP 3333)."""
+    with client.open(path, method=method, **kwargs) as response:
+        response.get_data()
+    return response
 
 
 @pytest.fixture
@@ -159,18 +210,6 @@ def client(app: Any) -> Any:
 
 
 # -- dispatch core twins ----------------------------------------------------------
-
-
-def import_core(kind: str, name: str) -> ModuleType:
-    """Import ``microweb._<kind>_<name>`` (``kind`` is ``routing`` or ``dispatch``),
-    or skip/fail the test as the run demands, like :func:`import_routing_core`."""
-    module_name = f"microweb._{kind}_{name}"
-    try:
-        return importlib.import_module(module_name)
-    except ImportError as exc:
-        if name == "c" and not require_extensions():
-            pytest.skip(f"{module_name} is not importable: {exc}")
-        pytest.fail(f"{module_name} is not importable: {exc}")
 
 
 def pinned_app_class(name: str, base: type | None = None) -> type:
@@ -222,12 +261,50 @@ def signing_core(request: pytest.FixtureRequest) -> ModuleType:
 def signing_cores() -> list[ModuleType]:
     """Every signing twin importable here: ``[_signing_c, _signing_py]``, the
     compiled one left out of a pure install (and failing a native run)."""
-    cores = []
-    for name in CORE_NAMES:
-        try:
-            cores.append(importlib.import_module(f"microweb._signing_{name}"))
-        except ImportError as exc:
-            if name == "c" and not require_extensions():
-                continue
-            pytest.fail(f"microweb._signing_{name} is not importable: {exc}")
-    return cores
+    return importable_cores("signing")
+
+
+def pinned_serializer_class(core: ModuleType) -> type:
+    """A ``microweb.signing.URLSafeTimedSerializer`` subclass always on *core*."""
+    import microweb.signing
+
+    return type(
+        "PinnedSerializer", (microweb.signing.URLSafeTimedSerializer,), {"core": core}
+    )
+
+
+# -- differential and leak tests ----------------------------------------------------
+
+
+def diff_phases() -> list[Any]:
+    """Every Hypothesis phase but "explain": it imports libcst, whose
+    DeprecationWarnings would turn a reported counterexample into an unrelated error
+    under filterwarnings = error."""
+    from hypothesis import Phase
+
+    return [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+
+
+def diff_settings(max_examples: int) -> Any:
+    """The Hypothesis settings of the differential tests, with *max_examples*: no
+    deadline, no "explain" phase (see :func:`diff_phases`), and no health check
+    failing on slow or large examples."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        phases=diff_phases(),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+#: Where Linux tells the size of this process's resident set, in pages.
+STATM = "/proc/self/statm"
+
+
+def resident_bytes() -> int:
+    """The resident set size of this process, in bytes (read from :data:`STATM`)."""
+    with open(STATM) as statm:
+        resident_pages = int(statm.read().split()[1])
+    return resident_pages * os.sysconf("SC_PAGE_SIZE")

@@ -16,7 +16,7 @@ import typing as t
 import uuid
 
 import pytest
-from conftest import flask_framework, microweb_framework, wrap_in_validator
+from conftest import both_frameworks, fetch, wrap_in_validator
 from werkzeug.exceptions import (
     BadRequest,
     BadRequestKeyError,
@@ -28,22 +28,8 @@ from werkzeug.exceptions import (
 )
 from werkzeug.routing import BuildError
 
-FRAMEWORKS = {"flask": flask_framework, "microweb": microweb_framework}
-
-
-@pytest.fixture(params=list(FRAMEWORKS))
-def fw(request: pytest.FixtureRequest) -> t.Any:
-    """Flask, then microweb: each test states the behaviour once for both."""
-    return FRAMEWORKS[request.param]()
-
-
-def fetch(
-    client: t.Any, path: str = "/", method: str = "GET", **kwargs: t.Any
-) -> t.Any:
-    """Send a request, read the whole body and close the response (PEP 3333)."""
-    with client.open(path, method=method, **kwargs) as response:
-        response.get_data()
-    return response
+#: Flask, then microweb: each test states the behaviour once for both.
+fw = both_frameworks()
 
 
 def add(app: t.Any, rule: str, view: t.Callable[..., t.Any], **options: t.Any) -> None:

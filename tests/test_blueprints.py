@@ -12,52 +12,23 @@ from __future__ import annotations
 import datetime
 import io
 import os
-import types
 import typing as t
 
 import pytest
-from conftest import flask_framework, microweb_framework, wrap_in_validator
+from conftest import (
+    both_frameworks,
+    fetch,
+    flask_framework,
+    microweb_framework,
+    wrap_in_validator,
+)
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BuildError
 
 EXTRA_NAMES = ("Blueprint", "send_file", "send_from_directory")
 
-
-def _with_extra_names(ns: types.SimpleNamespace, module: t.Any) -> t.Any:
-    for name in EXTRA_NAMES:
-        setattr(ns, name, getattr(module, name))
-    return ns
-
-
-def _flask() -> t.Any:
-    import flask
-
-    return _with_extra_names(flask_framework(), flask)
-
-
-def _microweb() -> t.Any:
-    ns = microweb_framework()
-    import microweb
-
-    return _with_extra_names(ns, microweb)
-
-
-FRAMEWORKS = {"flask": _flask, "microweb": _microweb}
-
-
-@pytest.fixture(params=list(FRAMEWORKS))
-def fw(request: pytest.FixtureRequest) -> t.Any:
-    """Flask, then microweb, each with ``Blueprint`` and the file senders."""
-    return FRAMEWORKS[request.param]()
-
-
-def fetch(
-    client: t.Any, path: str = "/", method: str = "GET", **kwargs: t.Any
-) -> t.Any:
-    """Send a request, read the whole body and close the response (PEP 3333)."""
-    with client.open(path, method=method, **kwargs) as response:
-        response.get_data()
-    return response
+#: Flask, then microweb, each with ``Blueprint`` and the file senders.
+fw = both_frameworks(*EXTRA_NAMES)
 
 
 def text(client: t.Any, path: str = "/", **kwargs: t.Any) -> tuple[int, str]:
@@ -338,7 +309,9 @@ def collision_messages(framework: t.Any) -> list[str]:
 
 
 def test_collision_messages_equal_flask() -> None:
-    assert collision_messages(_microweb()) == collision_messages(_flask())
+    assert collision_messages(microweb_framework(*EXTRA_NAMES)) == collision_messages(
+        flask_framework(*EXTRA_NAMES)
+    )
 
 
 @pytest.mark.parametrize("name", ["a.b", ".a", "a."])

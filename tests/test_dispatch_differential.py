@@ -40,13 +40,13 @@ import json
 import logging
 import typing as t
 import uuid
-import warnings
 from urllib.parse import urlencode
 from wsgiref.validate import validator
 
 import flask
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from conftest import diff_settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 from werkzeug.datastructures import Headers
@@ -55,26 +55,9 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 import microweb
 
-# Hypothesis's pytest plugin imports libcst when a test fails (to suggest an
-# @example patch); libcst's import warns (DeprecationWarning from mypy_extensions),
-# which filterwarnings = error turns into an INTERNALERROR that hides the report.
-# Import it once here, quietly, so a failure is reported as a failure.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    try:
-        import hypothesis.extra._patching  # noqa: F401
-    except ImportError:
-        pass
-
-# No "explain" phase: it imports libcst, whose DeprecationWarnings would turn a
-# reported counterexample into an unrelated error under filterwarnings = error.
-PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
-TWIN_SETTINGS = settings(
-    max_examples=500,
-    deadline=None,
-    phases=PHASES,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+# conftest.py imports hypothesis.extra._patching quietly, so that a counterexample
+# is reported as one under filterwarnings = error.
+TWIN_SETTINGS = diff_settings(500)
 FLASK_SETTINGS = settings(TWIN_SETTINGS, max_examples=300)
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")

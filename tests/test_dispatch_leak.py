@@ -20,6 +20,7 @@ import tracemalloc
 import typing as t
 
 import pytest
+from conftest import STATM, resident_bytes
 
 from microweb import abort, jsonify, redirect, request
 from microweb.globals import context_var
@@ -30,17 +31,9 @@ ROUNDS = 4
 #: Allowed growth of the resident set between the first and the last round.
 RSS_SLACK_BYTES = 3 * 1024 * 1024
 
-STATM = "/proc/self/statm"
-
 
 class Refused(Exception):
     """A domain error its handler turns into a 409."""
-
-
-def resident_bytes() -> int:
-    with open(STATM) as statm:
-        resident_pages = int(statm.read().split()[1])
-    return resident_pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def leak_app(app_class: type) -> t.Any:

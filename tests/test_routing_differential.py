@@ -21,9 +21,8 @@ from typing import Any
 
 import pytest
 import werkzeug.routing
+from conftest import build_map, diff_phases, diff_settings
 from hypothesis import (
-    HealthCheck,
-    Phase,
     assume,
     currently_in_test_context,
     event,
@@ -32,7 +31,6 @@ from hypothesis import (
 )
 from hypothesis import strategies as st
 
-import microweb.routing
 from microweb.routing import (
     MethodNotAllowed,
     NotFound,
@@ -45,26 +43,13 @@ SERVER = "example.org"
 METHODS = ("GET", "POST", "PUT", "DELETE")
 REQUEST_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")
 
-# No "explain" phase: it imports libcst, whose DeprecationWarnings would turn a
-# reported counterexample into an unrelated error under filterwarnings = error.
-PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
-DIFF_SETTINGS = settings(
-    max_examples=400,
-    deadline=None,
-    phases=PHASES,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+PHASES = diff_phases()
+DIFF_SETTINGS = diff_settings(400)
 
 GITHUB_ROUTES = Path(__file__).resolve().parent.parent / "perf" / "data" / "github.txt"
 
 
 # ----------------------------------------------------------------------- helpers
-
-
-def build_map(core: ModuleType, rules: Any = None, **kwargs: Any) -> Any:
-    """A ``microweb.routing.Map`` pinned to the routing twin *core*."""
-    map_class = type("CoreMap", (microweb.routing.Map,), {"core": core})
-    return map_class(rules, **kwargs)
 
 
 def match_outcome(adapter: Any, path: str, method: str) -> tuple:

@@ -16,6 +16,7 @@ import tracemalloc
 from typing import Any
 
 import pytest
+from conftest import STATM, resident_bytes
 
 from microweb.routing import (
     BuildError,
@@ -31,14 +32,6 @@ ITERATIONS_PER_ROUND = 12_000
 ROUNDS = 4
 #: Allowed growth of the resident set between the first and the last round.
 RSS_SLACK_BYTES = 3 * 1024 * 1024
-
-STATM = "/proc/self/statm"
-
-
-def resident_bytes() -> int:
-    with open(STATM) as statm:
-        resident_pages = int(statm.read().split()[1])
-    return resident_pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def leak_map(map_class: type) -> Any:

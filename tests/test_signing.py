@@ -33,6 +33,7 @@ from typing import Any
 
 import itsdangerous
 import pytest
+from conftest import pinned_serializer_class
 from itsdangerous.encoding import base64_decode, base64_encode, int_to_bytes
 
 import microweb.signing
@@ -74,13 +75,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     frozen = Clock(NOW)
     monkeypatch.setattr(time, "time", frozen.time)
     return frozen
-
-
-def pinned_serializer_class(core: ModuleType) -> type:
-    """A ``microweb.signing.URLSafeTimedSerializer`` subclass always on *core*."""
-    return type(
-        "PinnedSerializer", (microweb.signing.URLSafeTimedSerializer,), {"core": core}
-    )
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -29,31 +28,15 @@ from unittest import mock
 
 import itsdangerous
 import pytest
-from hypothesis import HealthCheck, Phase, event, example, given, settings
+from conftest import diff_settings, pinned_serializer_class
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 
-import microweb.signing
 from microweb.signing import BadData
 
-# On a failure, Hypothesis's pytest plugin imports libcst to propose an @example
-# patch, and that import warns (mypy_extensions' DeprecationWarning): under
-# filterwarnings = error the report would become an INTERNALERROR. Import it now,
-# with the warning silenced, so that a counterexample is reported as one.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    try:
-        import hypothesis.extra._patching  # noqa: F401
-    except ImportError:
-        pass
-
-# No "explain" phase: it imports libcst, whose DeprecationWarnings would turn a
-# reported counterexample into an unrelated error under filterwarnings = error.
-DIFF_SETTINGS = settings(
-    max_examples=300,
-    deadline=None,
-    phases=[phase for phase in Phase if phase != Phase.explain],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+# conftest.py imports hypothesis.extra._patching quietly, so that a counterexample
+# is reported as one under filterwarnings = error.
+DIFF_SETTINGS = diff_settings(300)
 
 #: The last second of 9999-12-31: the largest timestamp a ``datetime`` holds.
 LAST_DATETIME_SECOND = 253_402_300_799
@@ -68,12 +51,6 @@ def frozen_time(now: float) -> Iterator[None]:
     """``time.time()`` returns *now* for microweb and itsdangerous alike."""
     with mock.patch.object(time, "time", lambda: now):
         yield
-
-
-def pinned_serializer_class(core: ModuleType) -> type:
-    return type(
-        "PinnedSerializer", (microweb.signing.URLSafeTimedSerializer,), {"core": core}
-    )
 
 
 @pytest.fixture(scope="module")

@@ -10,53 +10,13 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import types
 import typing as t
 
 import pytest
-from conftest import flask_framework, microweb_framework
+from conftest import both_frameworks, fetch
 
-
-def _flask_views() -> types.SimpleNamespace:
-    import flask.views
-
-    ns = flask_framework()
-    ns.View = flask.views.View
-    ns.MethodView = flask.views.MethodView
-    return ns
-
-
-def _microweb_views() -> types.SimpleNamespace:
-    ns = microweb_framework()
-    import microweb
-
-    if hasattr(microweb, "MethodView"):
-        ns.View = microweb.View
-        ns.MethodView = microweb.MethodView
-    else:  # until microweb/__init__.py exports them
-        from microweb import views
-
-        ns.View = views.View
-        ns.MethodView = views.MethodView
-    return ns
-
-
-FRAMEWORKS = {"flask": _flask_views, "microweb": _microweb_views}
-
-
-@pytest.fixture(params=list(FRAMEWORKS))
-def fw(request: pytest.FixtureRequest) -> t.Any:
-    """Flask, then microweb, each with ``View`` and ``MethodView``."""
-    return FRAMEWORKS[request.param]()
-
-
-def fetch(
-    client: t.Any, path: str = "/", method: str = "GET", **kwargs: t.Any
-) -> t.Any:
-    """Send a request, read the whole body and close the response (PEP 3333)."""
-    with client.open(path, method=method, **kwargs) as response:
-        response.get_data()
-    return response
+#: Flask, then microweb, each with ``View`` and ``MethodView``.
+fw = both_frameworks("View", "MethodView")
 
 
 def allowed(client: t.Any, path: str = "/") -> set[str]:
