@@ -21,15 +21,9 @@ Speed is measured here and only here; tests never assert timings.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib
-import json
-import os
-import platform
 import random
-import re
-import statistics
 import string
 import sys
 import time
@@ -38,55 +32,46 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PERF_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PERF_DIR.parent
-GITHUB_ROUTES = PERF_DIR / "data" / "github.txt"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # perf/ is not a package
 
-SEED = 20240601
-VALUES_PER_ROUTE = 8
+from _harness import (
+    CLOCKS,
+    GITHUB_ROUTES,
+    MAX_MISMATCHES_SHOWN,
+    SEED,
+    VALUES_PER_ROUTE,
+    Route,
+    RunDefaults,
+    Timed,
+    fmt_ratio,
+    fmt_us,
+    github_stream,
+    import_microweb,
+    load_average,
+    machine_line,
+    machine_payload,
+    make_value,
+    md_table,
+    measure_round_robin,
+    notes_section,
+    parse_route_file,
+    run_line,
+    shared_cpu_note,
+    write_json,
+)
+
 SCALING_SIZES = (10, 100, 1_000, 10_000)
 SCALING_STREAM_LENGTH = 4096
-MAX_MISMATCHES_SHOWN = 10
-
-_PARAM = re.compile(r":(\w+)")
+DEFAULTS = RunDefaults(
+    rounds=41,
+    quick_rounds=9,
+    batch_ms=30,
+    quick_batch_ms=20,
+    quick_help="short run (< 30 s)",
+)
 
 
 # --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class Route:
-    """One registered route: a method and a path template in neutral form."""
-
-    method: str
-    #: path segments; a parameter segment is ``(name,)``, a static one is a ``str``
-    segments: tuple[str | tuple[str], ...]
-
-    @property
-    def params(self) -> list[str]:
-        return [seg[0] for seg in self.segments if isinstance(seg, tuple)]
-
-    def template(self, open_: str, close: str) -> str:
-        parts = [
-            f"{open_}{seg[0]}{close}" if isinstance(seg, tuple) else seg
-            for seg in self.segments
-        ]
-        return "/" + "/".join(parts)
-
-    @property
-    def rule(self) -> str:
-        """Werkzeug/microweb/Bottle syntax: ``/repos/<owner>``."""
-        return self.template("<", ">")
-
-    @property
-    def endpoint(self) -> str:
-        return f"{self.method} {self.rule}"
-
-    def fill(self, values: dict[str, str]) -> str:
-        parts = [
-            values[seg[0]] if isinstance(seg, tuple) else seg for seg in self.segments
-        ]
-        return "/" + "/".join(parts)
 
 
 @dataclass(frozen=True)
@@ -99,54 +84,13 @@ class Request:
     args: dict[str, str]
 
 
-def parse_route_file(path: Path) -> tuple[str, list[Route]]:
-    """Read ``METHOD /path/:param`` lines; the first comment line names the source."""
-    source = ""
-    routes = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            source = source or line.lstrip("# ")
-            continue
-        method, template = line.split()
-        segments: list[str | tuple[str]] = []
-        for seg in template.strip("/").split("/"):
-            match = _PARAM.fullmatch(seg)
-            segments.append((match.group(1),) if match else seg)
-        routes.append(Route(method, tuple(segments)))
-    return source, routes
-
-
-def make_value(rng: random.Random) -> str:
-    """A deterministic alphanumeric segment value that always holds a digit.
-
-    Static segments in both route sets are letters only, so a value can never
-    collide with a literal segment and turn a parameter request into another route.
-    """
-    alphabet = string.ascii_lowercase + string.digits
-    chars = [rng.choice(alphabet) for _ in range(rng.randint(4, 10))]
-    chars[rng.randrange(len(chars))] = rng.choice(string.digits)
-    return "".join(chars)
-
-
-def github_stream(routes: list[Route], seed: int) -> list[Request]:
-    """VALUES_PER_ROUTE requests per route (distinct paths where it has params)."""
-    rng = random.Random(seed)
-    stream = []
-    for route in routes:
-        seen_paths: set[str] = set()
-        while len(seen_paths) < (VALUES_PER_ROUTE if route.params else 1):
-            args = {name: make_value(rng) for name in route.params}
-            path = route.fill(args)
-            if path not in seen_paths:
-                seen_paths.add(path)
-                stream.append(Request(route.method, path, route, args))
-        if not route.params:  # a static route weighs as much as any other
-            stream.extend([stream[-1]] * (VALUES_PER_ROUTE - 1))
-    rng.shuffle(stream)
-    return stream
+def github_requests(routes: list[Route]) -> list[Request]:
+    """The GitHub set's stream: VALUES_PER_ROUTE requests per route, shuffled."""
+    return github_stream(
+        routes,
+        SEED,
+        lambda route, path, args: Request(route.method, path, route, args),
+    )
 
 
 def generated_routes(count: int, seed: int) -> list[Route]:
@@ -204,25 +148,17 @@ class Mismatch:
 
 
 @dataclass
-class Contender:
-    """A router ready to be timed: ``run(passes)`` walks its stream ``passes`` times."""
+class Contender(Timed):
+    """A router ready to be timed: ``run(passes)`` walks its stream ``passes`` times.
+
+    One pass is ``units_per_pass`` lookups; the samples are µs per lookup.
+    """
 
     key: str
     label: str
-    run: Callable[[int], None]
-    lookups_per_pass: int
     build_seconds: float
     mismatches: list[Mismatch] = field(default_factory=list)
     checked: int = 0
-    passes: int = 1
-    #: per-round µs per lookup on the clock the report uses
-    samples_us: list[float] = field(default_factory=list)
-    wall_samples_us: list[float] = field(default_factory=list)
-    cpu_samples_us: list[float] = field(default_factory=list)
-
-    @property
-    def median_us(self) -> float:
-        return statistics.median(self.samples_us)
 
 
 def _loop_method(lookup: Callable[[str, str], Any], pairs: list[tuple[str, str]]):
@@ -295,9 +231,9 @@ def adapter_contender(
     contender = Contender(
         key,
         label,
-        _loop_method(match, [(r.path, r.method) for r in stream]),
-        len(stream),
         build_seconds,
+        run=_loop_method(match, [(r.path, r.method) for r in stream]),
+        units_per_pass=len(stream),
     )
     _check(
         contender,
@@ -334,9 +270,9 @@ def core_contender(
     contender = Contender(
         key,
         label,
-        _loop_core(match, [(r.path, r.method) for r in stream]),
-        len(stream),
         build_seconds,
+        run=_loop_core(match, [(r.path, r.method) for r in stream]),
+        units_per_pass=len(stream),
     )
 
     def answer(request: Request):
@@ -374,9 +310,9 @@ def build_falcon_contender(routes: list[Route], stream: list[Request]) -> Conten
     contender = Contender(
         "falcon",
         "falcon.routing.CompiledRouter",
-        _loop_first(find, [(r.path, r.method) for r in stream]),
-        len(stream),
         build_seconds,
+        run=_loop_first(find, [(r.path, r.method) for r in stream]),
+        units_per_pass=len(stream),
     )
 
     def answer(request: Request):
@@ -408,9 +344,9 @@ def build_bottle_contender(routes: list[Route], stream: list[Request]) -> Conten
     contender = Contender(
         "bottle",
         "bottle.Router",
-        _loop_first(match, environs),
-        len(stream),
         build_seconds,
+        run=_loop_first(match, environs),
+        units_per_pass=len(stream),
     )
     environ_of = {id(r): env for r, (env, _m) in zip(stream, environs, strict=True)}
     _check(
@@ -432,9 +368,9 @@ def build_dict_contender(stream: list[Request]) -> Contender:
     contender = Contender(
         "dict",
         "dict lookup (physical floor)",
-        _loop_first(get, [(r.path, r.method) for r in stream]),
-        len(stream),
         build_seconds,
+        run=_loop_first(get, [(r.path, r.method) for r in stream]),
+        units_per_pass=len(stream),
     )
     _check(
         contender,
@@ -460,12 +396,7 @@ class Microweb:
 def load_microweb() -> Microweb:
     found = Microweb()
     try:
-        importlib.import_module("microweb")
-    except ImportError:
-        # Running from a checkout without an install: use the source tree.
-        sys.path.insert(0, str(REPO_ROOT))
-    try:
-        microweb = importlib.import_module("microweb")
+        microweb = import_microweb()
         routing = importlib.import_module("microweb.routing")
     except Exception as exc:  # report, carry on without it
         found.notes.append(
@@ -512,119 +443,16 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-# ------------------------------------------------------------------------- timing
-
-
-def calibrate(contender: Contender, target_ns: int) -> None:
-    """Pick the passes per batch so one batch takes about ``target_ns``.
-
-    Passes double until a timing covers a fifth of the target; each step keeps the
-    fastest of three timings, so a scheduler preemption cannot shrink the batch.
-    """
-    contender.run(1)  # warm caches and any lazy compilation
-    passes = 1
-    while True:
-        elapsed = min(_timed(contender.run, passes) for _ in range(3))
-        if elapsed * 5 >= target_ns:
-            break
-        passes *= 2
-    contender.passes = max(1, round(passes * target_ns / max(elapsed, 1)))
-    contender.run(contender.passes)  # the warm-up batch
-
-
-def _timed(run: Callable[[int], None], passes: int) -> int:
-    start = time.perf_counter_ns()
-    run(passes)
-    return time.perf_counter_ns() - start
-
-
-def time_batch(contender: Contender) -> tuple[float, float]:
-    """One batch with the collector off; µs per lookup, wall clock and CPU time.
-
-    The CPU time of this thread leaves out the time other processes held the CPU;
-    the wall clock does not.
-    """
-    gc.collect(0)
-    gc.disable()
-    try:
-        start_cpu = time.thread_time_ns()
-        start = time.perf_counter_ns()
-        contender.run(contender.passes)
-        elapsed = time.perf_counter_ns() - start
-        elapsed_cpu = time.thread_time_ns() - start_cpu
-    finally:
-        gc.enable()
-    lookups = contender.passes * contender.lookups_per_pass
-    return elapsed / lookups / 1000.0, elapsed_cpu / lookups / 1000.0
-
-
-def measure_round_robin(
-    contenders: list[Contender], rounds: int, target_ns: int, clock: str = "wall"
-):
-    if not contenders:
-        return
-    # Everything built so far (maps, streams) moves to the permanent generation,
-    # so the collections between batches stay cheap however large the maps are.
-    gc.collect()
-    gc.freeze()
-    try:
-        for contender in contenders:
-            calibrate(contender, target_ns)
-        _round_robin(contenders, rounds)
-    finally:
-        gc.unfreeze()
-    for contender in contenders:
-        contender.samples_us = (
-            contender.cpu_samples_us if clock == "cpu" else contender.wall_samples_us
-        )
-
-
-def _round_robin(contenders: list[Contender], rounds: int) -> None:
-    count = len(contenders)
-    for round_index in range(rounds):
-        shift = round_index % count
-        for contender in contenders[shift:] + contenders[:shift]:
-            wall_us, cpu_us = time_batch(contender)
-            contender.wall_samples_us.append(wall_us)
-            contender.cpu_samples_us.append(cpu_us)
-
-
 # ----------------------------------------------------------------------- reports
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def _load_average() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except (AttributeError, OSError):
-        return "n/a"
-
-
-def fmt_us(value: float) -> str:
-    return f"{value:.3f}" if value < 10 else f"{value:.2f}"
-
-
-def fmt_ratio(reference: float | None, value: float) -> str:
-    if reference is None:
-        return "n/a"
-    return f"{reference / value:.2f}x"
-
-
-def describe_mismatch(mismatch: Mismatch) -> str:
+def describe_mismatch(mismatch: Mismatch) -> list[str]:
     request = mismatch.request
-    return (
-        f"| `{request.method} {request.path}` | `{mismatch.expected!r}` "
-        f"| `{mismatch.got!r}` |"
-    )
+    return [
+        f"`{request.method} {request.path}`",
+        f"`{mismatch.expected!r}`",
+        f"`{mismatch.got!r}`",
+    ]
 
 
 def main_table(contenders: list[Contender], failed: list[Contender]) -> list[str]:
@@ -633,23 +461,31 @@ def main_table(contenders: list[Contender], failed: list[Contender]) -> list[str
     falcon = by_key.get("falcon")
     werkzeug_us = werkzeug.median_us if werkzeug else None
     falcon_us = falcon.median_us if falcon else None
-    lines = [
-        "| contender | µs per lookup (median) | vs Werkzeug (x faster) "
-        "| vs Falcon (x faster) |",
-        "|---|---:|---:|---:|",
+    header = [
+        "contender",
+        "µs per lookup (median)",
+        "vs Werkzeug (x faster)",
+        "vs Falcon (x faster)",
     ]
-    for contender in contenders:
-        us = contender.median_us
-        lines.append(
-            f"| {contender.label} | {fmt_us(us)} | {fmt_ratio(werkzeug_us, us)} "
-            f"| {fmt_ratio(falcon_us, us)} |"
-        )
-    for contender in failed:
-        lines.append(
-            f"| {contender.label} | not timed: {len(contender.mismatches)} of "
-            f"{contender.checked} lookups wrong | | |"
-        )
-    return lines
+    rows = [
+        [
+            c.label,
+            fmt_us(c.median_us),
+            fmt_ratio(werkzeug_us, c.median_us, "n/a"),
+            fmt_ratio(falcon_us, c.median_us, "n/a"),
+        ]
+        for c in contenders
+    ]
+    rows += [
+        [
+            c.label,
+            f"not timed: {len(c.mismatches)} of {c.checked} lookups wrong",
+            "",
+            "",
+        ]
+        for c in failed
+    ]
+    return md_table(header, rows)
 
 
 @dataclass
@@ -660,29 +496,28 @@ class ScalingResult:
     label: str = ""
 
 
-def scaling_table(results: list[ScalingResult], keys: list[tuple[str, str]]):
-    header = "| routes |"
-    rule = "|---:|"
+def scaling_table(
+    results: list[ScalingResult], keys: list[tuple[str, str]]
+) -> list[str]:
+    header = ["routes"]
     for _key, label in keys:
-        header += f" {label} µs | {label} vs 10 routes |"
-        rule += "---:|---:|"
-    lines = [header, rule]
+        header += [f"{label} µs", f"{label} vs 10 routes"]
+    rows = []
     base: dict[str, float] = {}
     for result in results:
-        row = f"| {result.label or format(result.size, ',')} |"
+        row = [result.label or format(result.size, ",")]
         for key, _label in keys:
             contender = result.contenders.get(key)
             if contender is None or not contender.samples_us:
-                reason = result.skipped.get(key, "skipped")
-                row += f" {reason} | |"
+                row += [result.skipped.get(key, "skipped"), ""]
                 continue
             us = contender.median_us
             if result is results[0]:
                 base[key] = us
             ratio = f"{us / base[key]:.2f}x" if key in base else "n/a"
-            row += f" {fmt_us(us)} | {ratio} |"
-        lines.append(row)
-    return lines
+            row += [fmt_us(us), ratio]
+        rows.append(row)
+    return md_table(header, rows, "r" * len(header))
 
 
 def mismatch_section(groups: list[tuple[str, Contender]]) -> list[str]:
@@ -702,10 +537,11 @@ def mismatch_section(groups: list[tuple[str, Contender]]) -> list[str]:
             f"{min(len(contender.mismatches), MAX_MISMATCHES_SHOWN)}:"
         )
         lines.append("")
-        lines.append("| input | expected | got |")
-        lines.append("|---|---|---|")
-        for mismatch in contender.mismatches[:MAX_MISMATCHES_SHOWN]:
-            lines.append(describe_mismatch(mismatch))
+        lines += md_table(
+            ["input", "expected", "got"],
+            map(describe_mismatch, contender.mismatches[:MAX_MISMATCHES_SHOWN]),
+            "lll",
+        )
         lines.append("")
     return lines
 
@@ -855,9 +691,9 @@ def measure_github(
     contenders.append(build_dict_contender(stream))
     measure_round_robin(
         [c for c in contenders if not c.mismatches],
-        settings.rounds,
-        settings.target_ns,
-        settings.clock,
+        rounds=settings.rounds,
+        target_ns=settings.target_ns,
+        clock=settings.clock,
     )
     return contenders
 
@@ -923,7 +759,12 @@ def measure_scaling(
         _add(hot, kind_contenders(kind, adapter, 0.0, hot_stream))
     results.append(hot)
     timed = [c for r in results for c in r.contenders.values() if not c.mismatches]
-    measure_round_robin(timed, settings.rounds, settings.target_ns, settings.clock)
+    measure_round_robin(
+        timed,
+        rounds=settings.rounds,
+        target_ns=settings.target_ns,
+        clock=settings.clock,
+    )
     return results
 
 
@@ -939,20 +780,18 @@ def _add(result: ScalingResult, contenders: list[Contender]) -> None:
         result.contenders[contender.key] = contender
 
 
-def build_table(results: list[ScalingResult], keys: list[tuple[str, str]]):
-    lines = [
-        "| routes |" + "".join(f" {label} |" for _key, label in keys),
-        "|---:|" + "---:|" * len(keys),
-    ]
+def build_table(results: list[ScalingResult], keys: list[tuple[str, str]]) -> list[str]:
+    rows = []
     for result in results:
         if result.label:
             continue
-        cells = []
+        row = [f"{result.size:,}"]
         for key, _label in keys:
             contender = result.contenders.get(key)
-            cells.append(f"{contender.build_seconds * 1000:,.0f}" if contender else "-")
-        lines.append(f"| {result.size:,} | " + " | ".join(cells) + " |")
-    return lines
+            row.append(f"{contender.build_seconds * 1000:,.0f}" if contender else "-")
+        rows.append(row)
+    header = ["routes", *(label for _key, label in keys)]
+    return md_table(header, rows, "r" * len(header))
 
 
 def header_lines(
@@ -969,8 +808,7 @@ def header_lines(
     return [
         "# microweb routing benchmark",
         "",
-        f"- Python {platform.python_version()} ({platform.python_implementation()}) "
-        f"on {platform.system()} {platform.machine()}; CPU: {cpu_model()}",
+        machine_line(),
         f"- {loaded}; {libraries}",
         f"- {settings.rounds} rounds, contenders interleaved round-robin; each figure "
         f"is the median of the per-round µs per lookup by {CLOCKS[settings.clock]}; "
@@ -982,33 +820,13 @@ def header_lines(
     ]
 
 
-CLOCKS = {
-    "wall": "the wall clock (`time.perf_counter_ns`)",
-    "cpu": "this thread's CPU time (`time.thread_time_ns`)",
-}
-
-
-def shared_cpu_note(
-    github: list[Contender], scaling: list[ScalingResult], clock: str
-) -> str | None:
-    """Say so when other processes took a visible share of the CPU during batches."""
-    timed = [c for c in github if c.samples_us] + [
+def timed_contenders(
+    github: list[Contender], scaling: list[ScalingResult]
+) -> list[Contender]:
+    """Every contender that was timed, GitHub set and scaling."""
+    return [c for c in github if c.samples_us] + [
         c for r in scaling for c in r.contenders.values() if c.samples_us
     ]
-    wall = sum(sum(c.wall_samples_us) for c in timed)
-    cpu = sum(sum(c.cpu_samples_us) for c in timed)
-    if not cpu or wall / cpu < 1.1:
-        return None
-    advice = (
-        "the figures above are CPU time, steadier than the wall clock here"
-        if clock == "cpu"
-        else "wall-clock figures are inflated and noisy, ratios less so; rerun on an "
-        "idle machine, or with `--clock cpu`"
-    )
-    return (
-        f"the CPU was shared: timed batches took {wall / cpu:.2f}x their CPU time on "
-        f"the wall clock; {advice}"
-    )
 
 
 GITHUB_NOTE = (
@@ -1045,9 +863,7 @@ def json_payload(
     wall_seconds: float,
 ) -> dict[str, Any]:
     return {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "cpu": cpu_model(),
+        **machine_payload(),
         "rounds": settings.rounds,
         "clock": settings.clock,
         "batch_target_ms": settings.target_ns // 1_000_000,
@@ -1065,7 +881,7 @@ def json_payload(
                 "wall_samples_us": c.wall_samples_us,
                 "cpu_samples_us": c.cpu_samples_us,
                 "passes_per_batch": c.passes,
-                "lookups_per_pass": c.lookups_per_pass,
+                "lookups_per_pass": c.units_per_pass,
                 "build_seconds": c.build_seconds,
             }
             for c in github
@@ -1107,48 +923,34 @@ def json_payload(
 
 
 def run(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="short run (< 30 s)")
-    parser.add_argument(
-        "--rounds", type=int, help="timing rounds (default 41, quick 9)"
-    )
-    parser.add_argument(
-        "--clock",
-        choices=("wall", "cpu"),
-        default="wall",
-        help="time batches by the wall clock (default) or by this thread's CPU time",
-    )
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser = DEFAULTS.parser(__doc__)
     parser.add_argument("--plot", metavar="PATH", help="draw the results (matplotlib)")
-    options = parser.parse_args(argv)
-    if options.rounds is not None and options.rounds < 1:
-        parser.error("--rounds must be at least 1")
+    options = DEFAULTS.parse(parser, argv)
     settings = Settings(
-        rounds=options.rounds or (9 if options.quick else 41),
-        target_ns=(20 if options.quick else 30) * 1_000_000,
+        rounds=DEFAULTS.rounds_for(options),
+        target_ns=DEFAULTS.target_ns_for(options),
         build_budget=3.0 if options.quick else 30.0,
         clock=options.clock,
     )
     wall_start = time.perf_counter()
-    load_before = _load_average()
+    load_before = load_average()
 
     microweb = load_microweb()
     settings.notes.extend(microweb.notes)
     versions = library_versions()
     kinds = adapter_kinds(microweb, versions, settings.notes)
     source, github_routes = parse_route_file(GITHUB_ROUTES)
-    stream = github_stream(github_routes, SEED)
+    stream = github_requests(github_routes)
     github = measure_github(github_routes, stream, kinds, versions, settings)
     scaling = measure_scaling(kinds, settings)
     wall_seconds = time.perf_counter() - wall_start
-    busy_note = shared_cpu_note(github, scaling, settings.clock)
+    busy_note = shared_cpu_note(timed_contenders(github, scaling), settings.clock)
     if busy_note:
         settings.notes.append(busy_note)
 
     footer = (
-        f"- wall time of this run: {wall_seconds:.1f} s; load average before / after: "
-        f"{load_before} / {_load_average()} on {os.cpu_count()} logical CPUs "
-        "(other processes on the machine move every figure; ratios move less)"
+        run_line(wall_seconds, load_before)
+        + " (other processes on the machine move every figure; ratios move less)"
     )
     scaling_keys = [column for kind in kinds for column in kind.columns()]
     # a core row runs on its adapter row's map: one build, shown once
@@ -1199,14 +1001,13 @@ def run(argv: list[str] | None = None) -> int:
                 scaling_keys,
             )
         )
-    if settings.notes:
-        out += ["", "## Notes", "", *(f"- {note}" for note in settings.notes)]
+    out += notes_section(settings.notes)
     print("\n".join(out))
     if options.json:
         payload = json_payload(
             microweb, versions, settings, github, scaling, checked_groups, wall_seconds
         )
-        Path(options.json).write_text(json.dumps(payload, indent=2) + "\n")
+        write_json(options.json, payload)
     return 1 if any(c.mismatches for _where, c in checked_groups) else 0
 
 

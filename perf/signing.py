@@ -25,14 +25,9 @@ tests never assert timings.
 
 from __future__ import annotations
 
-import argparse
-import gc
 import hashlib
 import importlib
 import json
-import os
-import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -44,8 +39,24 @@ from unittest import mock
 
 import itsdangerous
 
-PERF_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PERF_DIR.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # perf/ is not a package
+
+from _harness import (
+    CLOCKS,
+    RunDefaults,
+    Timed,
+    fmt_ratio,
+    fmt_us,
+    import_microweb,
+    load_average,
+    machine_line,
+    machine_payload,
+    md_table,
+    measure_round_robin,
+    notes_section,
+    shared_cpu_note,
+    write_json,
+)
 
 SECRET_KEY = "dev-secret-key-0123456789abcdef"
 SALT = "cookie-session"
@@ -61,10 +72,9 @@ SESSION = {
 FROZEN_NOW = 1_700_000_000.5
 TARGETS = {"microweb native": 5.0, "microweb pure": 2.0}
 REFERENCE = "itsdangerous"
-CLOCKS = {
-    "wall": "the wall clock (`time.perf_counter_ns`)",
-    "cpu": "this thread's CPU time (`time.thread_time_ns`)",
-}
+DEFAULTS = RunDefaults(rounds=41, quick_rounds=11, batch_ms=20, quick_batch_ms=10)
+#: the calls that warm a loop up before its calibration
+FIRST_PASSES = 10
 
 
 # -------------------------------------------------------------------- contenders
@@ -81,19 +91,14 @@ class Contender:
 
 
 @dataclass
-class Cell:
-    """One (operation, contender) pair: the loop to time and its samples."""
+class Cell(Timed):
+    """One (operation, contender) pair: the loop to time and its samples.
+
+    One pass of ``run`` is one operation; the samples are µs per operation.
+    """
 
     operation: str
     contender: Contender
-    run: Callable[[int], None]
-    passes: int = 1
-    wall_samples_us: list[float] = field(default_factory=list)
-    cpu_samples_us: list[float] = field(default_factory=list)
-
-    def median(self, clock: str) -> float:
-        samples = self.cpu_samples_us if clock == "cpu" else self.wall_samples_us
-        return statistics.median(samples)
 
 
 OPERATIONS = ("sign + verify", "dumps only", "loads only")
@@ -137,12 +142,7 @@ class Loaded:
 def load_contenders() -> Loaded:
     loaded = Loaded()
     try:
-        importlib.import_module("microweb")
-    except ImportError:
-        # Running from a checkout without an install: use the source tree.
-        sys.path.insert(0, str(REPO_ROOT))
-    try:
-        microweb = importlib.import_module("microweb")
+        microweb = import_microweb()
         signing = importlib.import_module("microweb.signing")
     except Exception as exc:  # report, carry on without it
         loaded.notes.append(
@@ -220,86 +220,10 @@ def check(contenders: list[Contender]) -> list[str]:
     return problems
 
 
-# ------------------------------------------------------------------------ timing
-
-
-def _timed(run: Callable[[int], None], passes: int) -> int:
-    start = time.perf_counter_ns()
-    run(passes)
-    return time.perf_counter_ns() - start
-
-
-def calibrate(cell: Cell, target_ns: int) -> None:
-    """Pick the passes per batch so one batch takes about *target_ns*, then run
-    one untimed warm-up batch."""
-    cell.run(10)
-    passes = 1
-    while True:
-        elapsed = min(_timed(cell.run, passes) for _ in range(3))
-        if elapsed * 5 >= target_ns:
-            break
-        passes *= 2
-    cell.passes = max(1, round(passes * target_ns / max(elapsed, 1)))
-    cell.run(cell.passes)
-
-
-def time_batch(cell: Cell) -> None:
-    """One batch with the collector off: µs per operation, wall and CPU."""
-    gc.collect(0)
-    gc.disable()
-    try:
-        start_cpu = time.thread_time_ns()
-        start = time.perf_counter_ns()
-        cell.run(cell.passes)
-        elapsed = time.perf_counter_ns() - start
-        elapsed_cpu = time.thread_time_ns() - start_cpu
-    finally:
-        gc.enable()
-    cell.wall_samples_us.append(elapsed / cell.passes / 1000.0)
-    cell.cpu_samples_us.append(elapsed_cpu / cell.passes / 1000.0)
-
-
-def measure(cells: list[Cell], rounds: int, target_ns: int) -> None:
-    if not cells:
-        return
-    gc.collect()
-    gc.freeze()
-    try:
-        for cell in cells:
-            calibrate(cell, target_ns)
-        for round_index in range(rounds):
-            shift = round_index % len(cells)
-            for cell in cells[shift:] + cells[:shift]:
-                time_batch(cell)
-    finally:
-        gc.unfreeze()
-
-
 # ----------------------------------------------------------------------- reports
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def load_average() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except (AttributeError, OSError):
-        return "n/a"
-
-
-def fmt_us(value: float) -> str:
-    return f"{value:.3f}" if value < 10 else f"{value:.2f}"
-
-
-def table(cells: list[Cell], names: list[str], clock: str) -> list[str]:
+def table(cells: list[Cell], names: list[str]) -> list[str]:
     """Operations down, contenders across: µs and the ratio to itsdangerous."""
     by_key = {(cell.operation, cell.contender.name): cell for cell in cells}
     header = ["operation"]
@@ -307,26 +231,22 @@ def table(cells: list[Cell], names: list[str], clock: str) -> list[str]:
         header.append(f"{name} µs")
         if name != REFERENCE:
             header.append(f"{name} vs {REFERENCE}")
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|---" + "|---:" * (len(header) - 1) + "|",
-    ]
+    rows = []
     for operation in OPERATIONS:
         reference = by_key.get((operation, REFERENCE))
+        reference_us = reference.median_us if reference else None
         row = [operation]
         for name in names:
             cell = by_key.get((operation, name))
-            row.append(fmt_us(cell.median(clock)) if cell else "—")
+            cell_us = cell.median_us if cell else None
+            row.append(fmt_us(cell_us, "—"))
             if name != REFERENCE:
-                if cell and reference:
-                    row.append(f"{reference.median(clock) / cell.median(clock):.2f}x")
-                else:
-                    row.append("—")
-        lines.append("| " + " | ".join(row) + " |")
-    return lines
+                row.append(fmt_ratio(reference_us, cell_us, "—"))
+        rows.append(row)
+    return md_table(header, rows)
 
 
-def target_lines(cells: list[Cell], clock: str) -> list[str]:
+def target_lines(cells: list[Cell]) -> list[str]:
     by_key = {(cell.operation, cell.contender.name): cell for cell in cells}
     reference = by_key.get(("sign + verify", REFERENCE))
     lines = []
@@ -338,7 +258,7 @@ def target_lines(cells: list[Cell], clock: str) -> list[str]:
                 "not measured"
             )
             continue
-        ratio = reference.median(clock) / cell.median(clock)
+        ratio = reference.median_us / cell.median_us
         verdict = "met" if ratio >= wanted else "not met"
         lines.append(
             f"- {name} sign + verify ≥ {wanted:.0f}x faster than itsdangerous: "
@@ -347,56 +267,36 @@ def target_lines(cells: list[Cell], clock: str) -> list[str]:
     return lines
 
 
-def shared_cpu_note(cells: list[Cell], clock: str) -> str | None:
-    wall = sum(sum(cell.wall_samples_us) for cell in cells)
-    cpu = sum(sum(cell.cpu_samples_us) for cell in cells)
-    if not cpu or wall / cpu < 1.1:
-        return None
-    advice = (
-        "the figures are CPU time, steadier than the wall clock here"
-        if clock == "cpu"
-        else "rerun on an idle machine, or with `--clock cpu`"
-    )
-    return (
-        f"the CPU was shared: timed batches took {wall / cpu:.2f}x their CPU time "
-        f"on the wall clock; {advice}"
-    )
-
-
 # -------------------------------------------------------------------------- main
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="short run")
-    parser.add_argument("--rounds", type=int, help="rounds (default 41, quick 11)")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
-    parser.add_argument("--json", metavar="PATH", help="write every sample here")
-    return parser.parse_args(argv)
-
-
 def run(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    rounds = args.rounds or (11 if args.quick else 41)
-    target_ns = (10 if args.quick else 20) * 1_000_000
+    args = DEFAULTS.parse(DEFAULTS.parser(__doc__), argv)
+    rounds = DEFAULTS.rounds_for(args)
+    target_ns = DEFAULTS.target_ns_for(args)
     load_before = load_average()
 
     loaded = load_contenders()
     problems = check(loaded.contenders)
     timed = [c for c in loaded.contenders if c.failure is None]
     cells = [
-        Cell(operation, contender, loops(contender.serializer)[operation])
+        Cell(operation, contender, run=loops(contender.serializer)[operation])
         for operation in OPERATIONS
         for contender in timed
     ]
-    measure(cells, rounds, target_ns)
+    measure_round_robin(
+        cells,
+        rounds=rounds,
+        target_ns=target_ns,
+        clock=args.clock,
+        first_passes=FIRST_PASSES,
+    )
 
     names = [c.name for c in timed]
     lines = [
         "# microweb signing benchmark",
         "",
-        f"- Python {platform.python_version()} ({platform.python_implementation()}) "
-        f"on {platform.system()} {platform.machine()}; CPU: {cpu_model()}",
+        machine_line(),
         f"- {loaded.microweb}; itsdangerous {version('itsdangerous')} "
         f"(`{Path(itsdangerous.__file__).resolve().parent}`)",
         f"- session `{json.dumps(SESSION, separators=(',', ':'))}`; salt `{SALT}`, "
@@ -418,7 +318,7 @@ def run(argv: list[str] | None = None) -> int:
             "clock and loaded each other's tokens."
         )
     lines += ["", "## µs per operation (lower is better)", ""]
-    lines += table(cells, names, args.clock)
+    lines += table(cells, names)
     lines += [
         "",
         "Ratios are itsdangerous' µs divided by the contender's: above 1 means faster "
@@ -429,19 +329,17 @@ def run(argv: list[str] | None = None) -> int:
         "## Targets",
         "",
     ]
-    lines += target_lines(cells, args.clock)
+    lines += target_lines(cells)
     notes = list(loaded.notes)
     shared = shared_cpu_note(cells, args.clock)
     if shared:
         notes.append(shared)
-    if notes:
-        lines += ["", "## Notes", ""] + [f"- {note}" for note in notes]
+    lines += notes_section(notes)
     print("\n".join(lines))
 
     if args.json:
         payload = {
-            "python": platform.python_version(),
-            "cpu": cpu_model(),
+            **machine_payload(),
             "rounds": rounds,
             "clock": args.clock,
             "problems": problems,
@@ -456,7 +354,7 @@ def run(argv: list[str] | None = None) -> int:
                 for cell in cells
             ],
         }
-        Path(args.json).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        write_json(args.json, payload)
     return 1 if problems else 0
 
 

@@ -27,16 +27,11 @@ Speed is measured here and only here; tests never assert timings.
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
-import inspect
 import io
 import json
 import os
-import platform
 import random
-import re
-import statistics
 import string
 import subprocess
 import sys
@@ -48,17 +43,46 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-PERF_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PERF_DIR.parent
-GITHUB_ROUTES = PERF_DIR / "data" / "github.txt"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # perf/ is not a package
 
-SEED = 20240601
-VALUES_PER_ROUTE = 8
+from _harness import (
+    CLOCKS,
+    GITHUB_ROUTES,
+    MAX_MISMATCHES_SHOWN,
+    SEED,
+    VALUES_PER_ROUTE,
+    Route,
+    RunDefaults,
+    Timed,
+    fmt_ratio,
+    fmt_us,
+    github_stream,
+    import_microweb,
+    load_average,
+    machine_line,
+    machine_payload,
+    make_value,
+    md_row,
+    md_table,
+    measure_round_robin,
+    notes_section,
+    parse_route_file,
+    run_line,
+    shared_cpu_note,
+    write_json,
+)
+
 NOT_FOUND_PATHS = 64
 PARAM_REQUESTS = 8
 ECHO_BODIES = 4
 ECHO_SIZE = 200
-MAX_MISMATCHES_SHOWN = 10
+DEFAULTS = RunDefaults(
+    rounds=41,
+    quick_rounds=11,
+    batch_ms=40,
+    quick_batch_ms=20,
+    quick_help="short run (< 40 s)",
+)
 
 HELLO = "Hello, World!"
 
@@ -75,73 +99,8 @@ CORES = (NATIVE, PURE)
 NO_EXTENSIONS_ENV = "MICROWEB_NO_EXTENSIONS"
 REQUIRE_EXTENSIONS_ENV = "MICROWEB_REQUIRE_EXTENSIONS"
 
-_PARAM = re.compile(r":(\w+)")
-
 
 # --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class Route:
-    """One route of the GitHub set: a method and a path template in neutral form."""
-
-    method: str
-    #: path segments; a parameter segment is ``(name,)``, a static one is a ``str``
-    segments: tuple[str | tuple[str], ...]
-
-    @property
-    def params(self) -> list[str]:
-        return [seg[0] for seg in self.segments if isinstance(seg, tuple)]
-
-    def template(self, open_: str, close: str) -> str:
-        parts = [
-            f"{open_}{seg[0]}{close}" if isinstance(seg, tuple) else seg
-            for seg in self.segments
-        ]
-        return "/" + "/".join(parts)
-
-    @property
-    def rule(self) -> str:
-        """Flask/microweb/Bottle syntax: ``/repos/<owner>``."""
-        return self.template("<", ">")
-
-    @property
-    def endpoint(self) -> str:
-        return f"{self.method} {self.rule}"
-
-    def fill(self, values: dict[str, str]) -> str:
-        parts = [
-            values[seg[0]] if isinstance(seg, tuple) else seg for seg in self.segments
-        ]
-        return "/" + "/".join(parts)
-
-
-def parse_route_file(path: Path) -> tuple[str, list[Route]]:
-    """Read ``METHOD /path/:param`` lines; the first comment line names the source."""
-    source = ""
-    routes = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            source = source or line.lstrip("# ")
-            continue
-        method, template = line.split()
-        segments: list[str | tuple[str]] = []
-        for seg in template.strip("/").split("/"):
-            match = _PARAM.fullmatch(seg)
-            segments.append((match.group(1),) if match else seg)
-        routes.append(Route(method, tuple(segments)))
-    return source, routes
-
-
-def make_value(rng: random.Random) -> str:
-    """An alphanumeric segment value holding a digit (never equal to a static word)."""
-    alphabet = string.ascii_lowercase + string.digits
-    chars = [rng.choice(alphabet) for _ in range(rng.randint(4, 10))]
-    chars[rng.randrange(len(chars))] = rng.choice(string.digits)
-    return "".join(chars)
 
 
 def endpoint_text(endpoint: str, args: dict[str, Any]) -> str:
@@ -245,23 +204,12 @@ def _call(
 
 def github_calls(routes: list[Route], seed: int) -> list[Call]:
     """VALUES_PER_ROUTE requests per route (distinct values where it has params)."""
-    rng = random.Random(seed)
-    calls = []
-    for route in routes:
-        seen_paths: set[str] = set()
-        while len(seen_paths) < (VALUES_PER_ROUTE if route.params else 1):
-            args = {name: make_value(rng) for name in route.params}
-            path = route.fill(args)
-            if path not in seen_paths:
-                seen_paths.add(path)
-                expect = Expect(
-                    200, "text/html", "text", endpoint_text(route.endpoint, args)
-                )
-                calls.append(_call(route.method, path, expect))
-        if not route.params:  # a static route weighs as much as any other
-            calls.extend([calls[-1]] * (VALUES_PER_ROUTE - 1))
-    rng.shuffle(calls)
-    return calls
+
+    def make(route: Route, path: str, args: dict[str, str]) -> Call:
+        text = endpoint_text(route.endpoint, args)
+        return _call(route.method, path, Expect(200, "text/html", "text", text))
+
+    return github_stream(routes, seed, make)
 
 
 def matches_any(routes: list[Route], path: str) -> bool:
@@ -861,29 +809,18 @@ class CoreUnavailable(Exception):
         self.in_child = in_child
 
 
-def load_microweb() -> Any:
-    """Import microweb: the first on ``sys.path``, else the source tree next door."""
-    try:
-        return importlib.import_module("microweb")
-    except ImportError:
-        sys.path.insert(0, str(REPO_ROOT))
-    return importlib.import_module("microweb")
-
-
 def microweb_app_class(core: str) -> type:
     """An App class whose every core (routing, dispatch) is the ``core`` twin.
 
     This is the one place that knows how microweb pins its cores per app. It uses
-    what the front modules offer: ``routing.Map.core`` (a ``Map`` subclass names
-    its routing core) and ``dispatch.build(app, dispatch_core)``. The subclass lets
-    the app prepare its dispatcher as usual on its first request, then rebuilds it
-    on the pinned dispatch core. When microweb offers neither, a process only has
-    the core picked at import (``microweb.IMPLEMENTATION``), and asking for the
-    other one raises :class:`CoreUnavailable` with ``in_child=True``: the driver
-    then measures that core in a child process with ``MICROWEB_NO_EXTENSIONS`` set
-    or unset.
+    what the app offers: ``App.url_map_class`` (a ``Map`` subclass names its
+    routing core in ``Map.core``) and ``App.dispatch_core``. When microweb offers
+    neither, a process only has the core picked at import
+    (``microweb.IMPLEMENTATION``), and asking for the other one raises
+    :class:`CoreUnavailable` with ``in_child=True``: the driver then measures that
+    core in a child process with ``MICROWEB_NO_EXTENSIONS`` set or unset.
     """
-    microweb = load_microweb()
+    microweb = import_microweb()
     app_class = getattr(microweb, "App", None)
     if app_class is None:
         raise CoreUnavailable("microweb.App does not exist yet in this microweb")
@@ -894,19 +831,11 @@ def microweb_app_class(core: str) -> type:
     except ImportError as exc:
         raise CoreUnavailable(
             f"the {core} cores are not importable ({exc}); build the compiled ones "
-            "with `pip install .`, or `cythonize -i microweb/_*_c.pyx` in a copy "
-            "of the tree put first on PYTHONPATH"
+            "with `pip install .`, or `python setup.py build_ext --inplace` in a "
+            "copy of the tree put first on PYTHONPATH"
         ) from None
-    dispatch = importlib.import_module("microweb.dispatch")
     routing = importlib.import_module("microweb.routing")
-    build = getattr(dispatch, "build", None)
-    can_pin = (
-        build is not None
-        and "dispatch_core" in inspect.signature(build).parameters
-        and hasattr(routing.Map, "core")
-        and hasattr(app_class, "url_map_class")
-        and hasattr(app_class, "_prepare_dispatch")
-    )
+    can_pin = hasattr(routing.Map, "core") and hasattr(app_class, "dispatch_core")
     if not can_pin:
         loaded = getattr(microweb, "IMPLEMENTATION", "?")
         if loaded != core:
@@ -918,13 +847,7 @@ def microweb_app_class(core: str) -> type:
         return app_class  # type: ignore[no-any-return]
 
     pinned_map = type(f"Map_{core}", (routing.Map,), {"core": routing_core})
-
-    def _prepare_dispatch(self: Any) -> Any:
-        app_class._prepare_dispatch(self)
-        self._dispatcher = build(self, dispatch_core=dispatch_core)
-        return self._dispatcher
-
-    namespace = {"url_map_class": pinned_map, "_prepare_dispatch": _prepare_dispatch}
+    namespace = {"url_map_class": pinned_map, "dispatch_core": dispatch_core}
     return type(f"App_{core}", (app_class,), namespace)
 
 
@@ -993,7 +916,7 @@ def core_modules(apps: dict[str, Any]) -> str:
 def make_microweb_app(core: str, routes: list[Route]) -> dict[str, Any]:
     """microweb's apps on ``core``: the very code :func:`flask_apps` runs on Flask."""
     app_class = microweb_app_class(core)
-    microweb = load_microweb()
+    microweb = import_microweb()
     apps = flask_style_apps(app_class, microweb.request, routes)
     apps["session"] = session_app(
         lambda: flask_style_session_app(
@@ -1038,24 +961,17 @@ class Mismatch:
 
 
 @dataclass
-class Cell:
-    """One (workload, contender) pair; ``run(passes)`` serves the stream that often."""
+class Cell(Timed):
+    """One (workload, contender) pair; ``run(passes)`` serves the stream that often.
+
+    One pass is ``units_per_pass`` requests; the samples are µs per request.
+    """
 
     workload: str
     contender: str
-    run: Callable[[int], None]
-    requests_per_pass: int
     mismatches: list[Mismatch] = field(default_factory=list)
     #: why the cell is not timed although its contender runs (an app failed to build)
     skipped: str | None = None
-    passes: int = 1
-    samples_us: list[float] = field(default_factory=list)
-    wall_samples_us: list[float] = field(default_factory=list)
-    cpu_samples_us: list[float] = field(default_factory=list)
-
-    @property
-    def median_us(self) -> float:
-        return statistics.median(self.samples_us)
 
 
 def _no_run(passes: int) -> None:  # the run() of a skipped cell
@@ -1256,7 +1172,13 @@ def build_cells(
             app = apps[workload.app]
             if isinstance(app, BuildFailed):
                 cells.append(
-                    Cell(workload.key, framework.key, _no_run, 0, skipped=str(app))
+                    Cell(
+                        workload.key,
+                        framework.key,
+                        run=_no_run,
+                        units_per_pass=0,
+                        skipped=str(app),
+                    )
                 )
                 continue
             calls = workload.calls
@@ -1269,8 +1191,8 @@ def build_cells(
                         Cell(
                             workload.key,
                             framework.key,
-                            _no_run,
-                            0,
+                            run=_no_run,
+                            units_per_pass=0,
                             mismatches=[failed_login],
                         )
                     )
@@ -1278,8 +1200,8 @@ def build_cells(
             cell = Cell(
                 workload.key,
                 framework.key,
-                make_runner(app, calls),
-                len(calls),
+                run=make_runner(app, calls),
+                units_per_pass=len(calls),
             )
             distinct = {id(call): call for call in calls}.values()
             for call in distinct:  # each distinct call once
@@ -1305,66 +1227,20 @@ class Settings:
     notes: list[str] = field(default_factory=list)
 
 
-def _timed(run: Callable[[int], None], passes: int) -> int:
-    start = time.perf_counter_ns()
-    run(passes)
-    return time.perf_counter_ns() - start
-
-
-def calibrate(cell: Cell, target_ns: int) -> None:
-    """Whole passes per batch so that one batch takes about ``target_ns``."""
-    cell.run(1)
-    passes = 1
-    while True:
-        elapsed = min(_timed(cell.run, passes) for _ in range(3))
-        if elapsed * 5 >= target_ns:
-            break
-        passes *= 2
-    cell.passes = max(1, round(passes * target_ns / max(elapsed, 1)))
-    cell.run(cell.passes)  # the warm-up batch
-
-
-def time_batch(cell: Cell, gc_in_batches: bool) -> tuple[float, float]:
-    """One batch; µs per request by the wall clock and by this thread's CPU time."""
-    gc.collect()
-    if not gc_in_batches:
-        gc.disable()
-    try:
-        start_cpu = time.thread_time_ns()
-        start = time.perf_counter_ns()
-        cell.run(cell.passes)
-        elapsed = time.perf_counter_ns() - start
-        elapsed_cpu = time.thread_time_ns() - start_cpu
-    finally:
-        gc.enable()
-    requests = cell.passes * cell.requests_per_pass
-    return elapsed / requests / 1000.0, elapsed_cpu / requests / 1000.0
-
-
 def measure(cells: list[Cell], settings: Settings) -> None:
-    """Calibrate, then time the cells round-robin, the first cell rotating."""
-    if not cells:
-        return
-    # Everything built so far (apps, streams) moves to the permanent generation, so
-    # collections during and between batches only walk what the requests left.
-    gc.collect()
-    gc.freeze()
-    try:
-        for cell in cells:
-            calibrate(cell, settings.target_ns)
-        count = len(cells)
-        for round_index in range(settings.rounds):
-            shift = round_index % count
-            for cell in cells[shift:] + cells[:shift]:
-                wall_us, cpu_us = time_batch(cell, settings.gc_in_batches)
-                cell.wall_samples_us.append(wall_us)
-                cell.cpu_samples_us.append(cpu_us)
-    finally:
-        gc.unfreeze()
-    for cell in cells:
-        cell.samples_us = (
-            cell.cpu_samples_us if settings.clock == "cpu" else cell.wall_samples_us
-        )
+    """Calibrate, then time the cells round-robin, the first cell rotating.
+
+    A full collection runs before each batch, and the collector stays on during
+    it unless ``--no-gc``: as in a server, the cycles a framework leaves count.
+    """
+    measure_round_robin(
+        cells,
+        rounds=settings.rounds,
+        target_ns=settings.target_ns,
+        clock=settings.clock,
+        gc_in_batches=settings.gc_in_batches,
+        collect_generation=2,
+    )
 
 
 # ----------------------------------------------------------------- child process
@@ -1418,23 +1294,6 @@ def run_child(core: str, settings: Settings, options: argparse.Namespace) -> dic
 # ----------------------------------------------------------------------- reports
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def load_average() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except (AttributeError, OSError):
-        return "n/a"
-
-
 def library_versions() -> dict[str, str]:
     versions = {}
     for name in ("flask", "werkzeug", "falcon", "bottle"):
@@ -1455,18 +1314,6 @@ def library_versions() -> dict[str, str]:
                 pass
         versions[name] = text
     return versions
-
-
-def fmt_us(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.3f}" if value < 10 else f"{value:.2f}"
-
-
-def fmt_ratio(reference: float | None, value: float | None) -> str:
-    if reference is None or value is None:
-        return "-"
-    return f"{reference / value:.2f}x"
 
 
 @dataclass
@@ -1496,34 +1343,32 @@ def column_label(results: Results, key: str, label: str) -> str:
     return f"{label} †" if key in results.child else label
 
 
+def _header(results: Results) -> list[str]:
+    return ["workload"] + [column_label(results, k, lab) for k, lab in results.columns]
+
+
 def us_table(workloads: list[Workload], results: Results) -> list[str]:
-    labels = [column_label(results, k, lab) for k, lab in results.columns]
-    lines = [
-        "| workload | " + " | ".join(labels) + " |",
-        "|---|" + "---:|" * len(labels),
+    rows = [
+        [workload.title]
+        + [fmt_us(results.us(workload.key, key)) for key, _ in results.columns]
+        for workload in workloads
     ]
-    for workload in workloads:
-        cells = [fmt_us(results.us(workload.key, key)) for key, _ in results.columns]
-        lines.append(f"| {workload.title} | " + " | ".join(cells) + " |")
-    return lines
+    return md_table(_header(results), rows)
 
 
 def ratio_table(workloads: list[Workload], results: Results, peer: str) -> list[str]:
-    labels = [column_label(results, k, lab) for k, lab in results.columns]
-    lines = [
-        "| workload | " + " | ".join(labels) + " |",
-        "|---|" + "---:|" * len(labels),
-    ]
-    for workload in workloads:
-        cells = [
+    rows = [
+        [workload.title]
+        + [
             fmt_ratio(
                 results.reference(key, peer, workload.key),
                 results.us(workload.key, key),
             )
             for key, _ in results.columns
         ]
-        lines.append(f"| {workload.title} | " + " | ".join(cells) + " |")
-    return lines
+        for workload in workloads
+    ]
+    return md_table(_header(results), rows)
 
 
 def target_lines(workloads: list[Workload], results: Results) -> list[str]:
@@ -1600,44 +1445,26 @@ def mismatch_lines(cells: list[Cell], labels: dict[str, str]) -> list[str]:
     lines = [
         "These cells gave wrong answers and were not timed:",
         "",
-        "| contender | workload | request | expected | got |",
-        "|---|---|---|---|---|",
+        *md_table(["contender", "workload", "request", "expected", "got"], [], "lllll"),
     ]
     for cell in wrong:
         for m in cell.mismatches[:MAX_MISMATCHES_SHOWN]:
             lines.append(
-                f"| {labels.get(cell.contender, cell.contender)} | {cell.workload} "
-                f"| `{m.call.method} {m.call.path}` | `{m.expected}` | `{m.got}` |"
+                md_row(
+                    [
+                        labels.get(cell.contender, cell.contender),
+                        cell.workload,
+                        f"`{m.call.method} {m.call.path}`",
+                        f"`{m.expected}`",
+                        f"`{m.got}`",
+                    ]
+                )
             )
         if len(cell.mismatches) > MAX_MISMATCHES_SHOWN:
-            lines.append(
-                f"| | | … {len(cell.mismatches) - MAX_MISMATCHES_SHOWN} more | | |"
-            )
+            more = len(cell.mismatches) - MAX_MISMATCHES_SHOWN
+            lines.append(md_row(["", "", f"… {more} more", "", ""]))
     return lines
 
-
-def shared_cpu_note(cells: list[Cell], clock: str) -> str | None:
-    timed = [cell for cell in cells if cell.samples_us]
-    wall = sum(sum(c.wall_samples_us) for c in timed)
-    cpu = sum(sum(c.cpu_samples_us) for c in timed)
-    if not cpu or wall / cpu < 1.1:
-        return None
-    advice = (
-        "the figures are CPU time, steadier than the wall clock here"
-        if clock == "cpu"
-        else "wall-clock figures are inflated and noisy, ratios less so; rerun on "
-        "an idle machine, or with `--clock cpu`"
-    )
-    return (
-        f"the CPU was shared: timed batches took {wall / cpu:.2f}x their CPU time "
-        f"on the wall clock; {advice}"
-    )
-
-
-CLOCKS = {
-    "wall": "the wall clock (`time.perf_counter_ns`)",
-    "cpu": "this thread's CPU time (`time.thread_time_ns`)",
-}
 
 HOW_NOTE = (
     "Every figure is one whole request as a WSGI server makes it, without the socket: "
@@ -1702,8 +1529,7 @@ def report(
         ]
     labels = dict(results.columns)
     out += ["", "## Correctness check", "", *mismatch_lines(cells, labels)]
-    if settings.notes:
-        out += ["", "## Notes", "", *(f"- {note}" for note in settings.notes)]
+    out += notes_section(settings.notes)
     return out
 
 
@@ -1717,7 +1543,7 @@ def cells_payload(cells: list[Cell]) -> list[dict[str, Any]]:
             "cpu_samples_us": c.cpu_samples_us,
             "skipped": c.skipped,
             "passes_per_batch": c.passes,
-            "requests_per_pass": c.requests_per_pass,
+            "requests_per_pass": c.units_per_pass,
             "mismatches": [
                 {
                     "method": m.call.method,
@@ -1748,17 +1574,7 @@ def microweb_description() -> str:
 
 
 def parse_options(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="short run (< 40 s)")
-    parser.add_argument(
-        "--rounds", type=int, help="timing rounds (default 41, quick 11)"
-    )
-    parser.add_argument(
-        "--clock",
-        choices=("wall", "cpu"),
-        default="wall",
-        help="time batches by the wall clock (default) or by this thread's CPU time",
-    )
+    parser = DEFAULTS.parser(__doc__)
     parser.add_argument(
         "--microweb-core",
         choices=("both", NATIVE, PURE),
@@ -1771,19 +1587,15 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
         help="turn the garbage collector off during batches (default: on, as in "
         "production; the cost of the cycles a framework leaves counts)",
     )
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--child-core", choices=CORES, help=argparse.SUPPRESS)
-    options = parser.parse_args(argv)
-    if options.rounds is not None and options.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    return options
+    return DEFAULTS.parse(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
     settings = Settings(
-        rounds=options.rounds or (11 if options.quick else 41),
-        target_ns=(20 if options.quick else 40) * 1_000_000,
+        rounds=DEFAULTS.rounds_for(options),
+        target_ns=DEFAULTS.target_ns_for(options),
         clock=options.clock,
         gc_in_batches=not options.no_gc,
         quick=options.quick,
@@ -1793,7 +1605,7 @@ def main(argv: list[str] | None = None) -> int:
     source, routes = parse_route_file(GITHUB_ROUTES)
     workloads = build_workloads(routes)
     try:
-        load_microweb()
+        import_microweb()
     except Exception as exc:  # report, carry on without it
         settings.notes.append(f"microweb skipped: cannot import it ({exc!r})")
 
@@ -1828,7 +1640,7 @@ def main(argv: list[str] | None = None) -> int:
             "microweb": microweb_description(),
             "notes": settings.notes,
         }
-        Path(options.json).write_text(json.dumps(payload, indent=2) + "\n")
+        write_json(options.json, payload)
         return 1 if any(c.mismatches for c in cells) else 0
 
     columns = [(f.key, f.label) for f in frameworks]
@@ -1900,25 +1712,21 @@ def main(argv: list[str] | None = None) -> int:
     header = [
         "# microweb WSGI benchmark",
         "",
-        f"- Python {platform.python_version()} ({platform.python_implementation()}) "
-        f"on {platform.system()} {platform.machine()}; CPU: {cpu_model()}",
+        machine_line(),
         f"- {microweb_description()}; {libraries}",
         f"- {settings.rounds} rounds, every (workload, contender) cell interleaved "
         f"round-robin; each figure is the median of the per-round µs per request by "
         f"{CLOCKS[settings.clock]}; one batch ≈ {settings.target_ns // 1_000_000} ms "
         f"of whole passes over the request stream, after a warm-up batch; garbage "
         f"collector {'on' if settings.gc_in_batches else 'off'} during batches",
-        f"- wall time of this run: {wall_seconds:.1f} s; load average before / "
-        f"after: {load_before} / {load_average()} on {os.cpu_count()} logical CPUs",
+        run_line(wall_seconds, load_before),
         "",
     ]
     out = report(workloads, cells, results, settings, header, source)
     print("\n".join(out))
     if options.json:
         payload = {
-            "python": platform.python_version(),
-            "implementation": platform.python_implementation(),
-            "cpu": cpu_model(),
+            **machine_payload(),
             "rounds": settings.rounds,
             "clock": settings.clock,
             "gc_in_batches": settings.gc_in_batches,
@@ -1937,7 +1745,7 @@ def main(argv: list[str] | None = None) -> int:
             "notes": settings.notes,
             "wall_seconds": wall_seconds,
         }
-        Path(options.json).write_text(json.dumps(payload, indent=2) + "\n")
+        write_json(options.json, payload)
     return 1 if any(c.mismatches for c in cells) else 0
 
 
