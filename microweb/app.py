@@ -455,7 +455,11 @@ class App(Scaffold):
         return t.cast(t.Callable[..., t.Any], asgiref_sync.async_to_sync(func))
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
-        """Raise the request's routing error (404, 405 or a redirect)."""
+        """Raise the request's routing error (404, 405 or a redirect).
+
+        The dispatch core raises the error itself; overriding this method does not
+        change how requests are served.
+        """
         raise request.routing_exception  # type: ignore[misc]
 
     def routing_redirect(

@@ -39,7 +39,7 @@ from werkzeug.routing.converters import DEFAULT_CONVERTERS
 from werkzeug.wsgi import get_host
 
 from . import _cores
-from .rules import SEGMENT_SAFE, Rule, encode_query
+from .rules import SEGMENT_SAFE, Rule, encode_query, identity_to_python
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -194,9 +194,7 @@ class Map:
             bool(rule.merge_slashes),
             tuple(converters),
             tuple(
-                None
-                if type(converter).to_python is BaseConverter.to_python
-                else converter
+                None if identity_to_python(converter) else converter
                 for converter in converters.values()
             ),
             dict(rule.defaults) if rule.defaults else None,

@@ -37,7 +37,8 @@ _PLAIN_SEGMENT = re.compile(r"\[\^/\](?:(\+)|\{(\d+)\}|\{(\d+),(\d*)\})")
 _EMPTY_WEIGHT: tuple[t.Any, ...] = (0, (), 0, ())
 
 
-def _identity_to_python(converter: BaseConverter) -> bool:
+def identity_to_python(converter: BaseConverter) -> bool:
+    """Whether *converter* hands the matched text to the view unchanged."""
     return type(converter).to_python is BaseConverter.to_python
 
 
@@ -90,7 +91,7 @@ class _PartBuilder:
             if (
                 len(self.converters) == 1
                 and self.content.startswith("(?P<__mw0>")
-                and _identity_to_python(self.converters[0])
+                and identity_to_python(self.converters[0])
                 and not self.final
             ):
                 plain = _PLAIN_SEGMENT.fullmatch(self.converters[0].regex)
