@@ -15,8 +15,10 @@ from functools import update_wrapper
 from types import TracebackType
 
 from werkzeug.exceptions import HTTPException
+from werkzeug.sansio.http import parse_cookie
 
 from .globals import REQUEST_CONTEXT_MESSAGE, context_var
+from .sessions import SecureCookieSessionInterface
 from .signals import appcontext_popped, appcontext_pushed
 
 if t.TYPE_CHECKING:
@@ -222,7 +224,16 @@ class RequestContext(AppContext):
         session = self._session
         if session is None:
             interface = self.app.session_interface
-            session = interface.open_session(self.app, self.request)
+            if (
+                type(interface) is SecureCookieSessionInterface
+                and self._request is None
+            ):
+                # Only the cookie is needed: no request object is built for it.
+                cookies = parse_cookie(self.environ.get("HTTP_COOKIE"))
+                name = interface.get_cookie_name(self.app)
+                session = interface.load_cookie(self.app, cookies.get(name))
+            else:
+                session = interface.open_session(self.app, self.request)
             if session is None:
                 session = interface.make_null_session(self.app)
             self._session = session

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 from itsdangerous import BadData
 from werkzeug.datastructures import CallbackDict
+from werkzeug.http import dump_cookie
 
 from .json_tag import TaggedJSONSerializer
 from .signing import URLSafeTimedSerializer
@@ -159,6 +160,8 @@ def carries_cookie(environ: t.Mapping[str, t.Any], name: str) -> bool:
     return header is not None and name in header
 
 
+_VARY_COOKIE = ("Vary", "Cookie")
+
 #: The serializer of session cookies (tagged JSON, as Flask's).
 session_json_serializer = TaggedJSONSerializer()
 
@@ -205,10 +208,17 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def open_session(self, app: App, request: Request) -> SecureCookieSession | None:
         """Load the cookie; a missing or bad one gives an empty session."""
+        return self.load_cookie(app, request.cookies.get(self.get_cookie_name(app)))
+
+    def load_cookie(self, app: App, value: str | None) -> SecureCookieSession | None:
+        """The session in the cookie *value*: empty when it is missing or bad;
+        ``None`` (a null session) without a secret key.
+
+        .. versionadded:: 0.1
+        """
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
-        value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
@@ -225,41 +235,61 @@ class SecureCookieSessionInterface(SessionInterface):
     def save_session(self, app: App, session: SessionMixin, response: Response) -> None:
         """Set, refresh or delete the cookie, and add ``Vary: Cookie`` when the
         session was used."""
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
-        partitioned = self.get_cookie_partitioned(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
+        for name, value in self.cookie_headers(app, session):
+            if name == "Vary":
+                response.vary.add(value)
+            else:
+                response.headers.add(name, value)
+
+    def cookie_headers(self, app: App, session: SessionMixin) -> list[tuple[str, str]]:
+        """The headers that save *session*, in the order :meth:`save_session` adds
+        them: ``Vary: Cookie`` and the ``Set-Cookie`` that sets, refreshes or
+        deletes the cookie. A response without headers of its own can take them
+        as they are.
+
+        .. versionadded:: 0.1
+        """
+        headers: list[tuple[str, str]] = []
         if session.accessed:
-            response.vary.add("Cookie")
+            headers.append(_VARY_COOKIE)
         if not session:
             if session.modified:
-                response.delete_cookie(
-                    name,
-                    domain=domain,
-                    path=path,
-                    secure=secure,
-                    partitioned=partitioned,
-                    samesite=samesite,
-                    httponly=httponly,
-                )
-                response.vary.add("Cookie")
-            return
+                headers.append(self._set_cookie(app, "", expires=0, max_age=0))
+                if not session.accessed:
+                    headers.append(_VARY_COOKIE)
+            return headers
         if not self.should_set_cookie(app, session):
-            return
+            return headers
         serializer = self.get_signing_serializer(app)
         assert serializer is not None
-        response.set_cookie(
-            name,
-            serializer.dumps(dict(session)),
-            expires=self.get_expiration_time(app, session),
-            httponly=httponly,
-            domain=domain,
-            path=path,
-            secure=secure,
-            partitioned=partitioned,
-            samesite=samesite,
+        value = serializer.dumps(dict(session))
+        headers.append(
+            self._set_cookie(app, value, expires=self.get_expiration_time(app, session))
         )
-        response.vary.add("Cookie")
+        if not session.accessed:
+            headers.append(_VARY_COOKIE)
+        return headers
+
+    def _set_cookie(
+        self,
+        app: App,
+        value: str,
+        expires: datetime | int | None,
+        max_age: int | None = None,
+    ) -> tuple[str, str]:
+        return (
+            "Set-Cookie",
+            dump_cookie(
+                self.get_cookie_name(app),
+                value,
+                max_age=max_age,
+                expires=expires,
+                path=self.get_cookie_path(app),
+                domain=self.get_cookie_domain(app),
+                secure=self.get_cookie_secure(app),
+                httponly=self.get_cookie_httponly(app),
+                max_size=app.config["MAX_COOKIE_SIZE"],
+                samesite=self.get_cookie_samesite(app),
+                partitioned=self.get_cookie_partitioned(app),
+            ),
+        )

@@ -185,3 +185,48 @@ def test_session_transaction() -> None:
     with client.session_transaction() as session:
         session["user"] = "hopper"
     assert client.get("/get").json["user"] == "hopper"
+
+
+@pytest.mark.parametrize(
+    "cookie_header",
+    [
+        "session={token}",
+        "other=1; session={token}",
+        "session={token}; session=second",
+        'session="{token}"',
+        "session={token}\xc3\xa9",
+        "session=; session={token}",
+        "=nameless; session={token}",
+    ],
+)
+def test_session_reads_the_same_cookie_with_or_without_a_request_object(
+    cookie_header: str,
+) -> None:
+    # The session opens from the environ when the view has not built the request
+    # object yet; it must pick the same cookie value as request.cookies does.
+    app = microweb.App(__name__)
+    app.secret_key = SECRET
+
+    @app.route("/set")
+    def set_user() -> str:
+        microweb.session["user"] = "ada"
+        return "set"
+
+    @app.route("/session-only")
+    def session_only() -> str:
+        return repr(microweb.session.get("user"))
+
+    @app.route("/request-first")
+    def request_first() -> str:
+        assert microweb.request.path == "/request-first"
+        return repr(microweb.session.get("user"))
+
+    client = app.test_client(use_cookies=False)
+    set_cookie = client.get("/set").headers["Set-Cookie"]
+    token = set_cookie.split(";")[0].partition("=")[2]
+    header = cookie_header.format(token=token)
+    lazy = client.get("/session-only", headers={"Cookie": header})
+    eager = client.get("/request-first", headers={"Cookie": header})
+    assert lazy.status_code == eager.status_code == 200
+    assert lazy.get_data(as_text=True) == eager.get_data(as_text=True)
+    assert lazy.headers.get("Vary") == eager.headers.get("Vary") == "Cookie"
