@@ -1,65 +1,49 @@
-"""A small microweb app, written as a Flask app is: ``python examples/app.py``.
+"""Serve the journal example on http://127.0.0.1:5000: ``python examples/app.py``.
 
-It serves http://127.0.0.1:5000. Only the import differs from Flask.
+The app is the ``journal`` package beside this file (``create_app`` builds it). On
+the first run this creates its SQLite database in the app's instance folder. Pass
+``--debug`` (or set ``MICROWEB_DEBUG=1``) for the reloader and Werkzeug's
+interactive debugger; never do that where others can reach the server.
+
+The command line does the same from this folder::
+
+    microweb --app journal init-db
+    microweb --app journal run --debug
 """
 
 from __future__ import annotations
 
-from microweb import IMPLEMENTATION, __version__, abort, g, jsonify, request, url_for
-from microweb import App as Flask
+import argparse
+import os
+import sys
 
-app = Flask(__name__)
+# Python puts this folder on sys.path when it runs this file as a script; the line
+# also covers running it otherwise (runpy, an import from elsewhere).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-BOOKS: dict[int, dict[str, object]] = {
-    1: {"id": 1, "title": "The Left Hand of Darkness", "year": 1969},
-    2: {"id": 2, "title": "Kindred", "year": 1979},
-}
-
-
-@app.before_request
-def remember_client() -> None:
-    g.client = request.headers.get("User-Agent", "someone")
+from journal import create_app  # noqa: E402
+from journal.db import init_db  # noqa: E402
 
 
-@app.get("/")
-def index() -> str:
-    links = "".join(
-        f'<li><a href="{url_for("book", book_id=book_id)}">{book["title"]}</a></li>'
-        for book_id, book in BOOKS.items()
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=os.environ.get("MICROWEB_DEBUG") == "1",
+        help="reload on changes and show the interactive debugger",
     )
-    return (
-        f"<h1>microweb {__version__} ({IMPLEMENTATION} core)</h1>"
-        f"<p>Hello, {g.client}.</p><ul>{links}</ul>"
-        f'<p><a href="{url_for("books")}">JSON</a></p>'
-    )
+    options = parser.parse_args()
 
-
-@app.get("/books")
-def books() -> list[dict[str, object]]:
-    return list(BOOKS.values())
-
-
-@app.get("/books/<int:book_id>")
-def book(book_id: int) -> dict[str, object]:
-    if book_id not in BOOKS:
-        abort(404)
-    return BOOKS[book_id]
-
-
-@app.post("/books")
-def add_book() -> tuple[dict[str, object], int]:
-    data = request.get_json()
-    if not isinstance(data, dict) or not isinstance(data.get("title"), str):
-        abort(400)
-    book_id = max(BOOKS) + 1
-    BOOKS[book_id] = {"id": book_id, "title": data["title"], "year": data.get("year")}
-    return BOOKS[book_id], 201
-
-
-@app.errorhandler(404)
-def not_found(error: Exception) -> tuple[object, int]:
-    return jsonify(error="not found", path=request.path), 404
+    app = create_app()
+    if not os.path.exists(app.config["DATABASE"]):
+        with app.app_context():
+            init_db()
+        print(f" * Created the database {app.config['DATABASE']}")
+    app.run(host=options.host, port=options.port, debug=options.debug)
 
 
 if __name__ == "__main__":
-    app.run()
+    main()

@@ -18,6 +18,7 @@ from .helpers import (
     abort,
     flash,
     get_flashed_messages,
+    get_template_attribute,
     make_response,
     redirect,
     send_file,
@@ -37,6 +38,12 @@ from .signals import (
     request_started,
     request_tearing_down,
     template_rendered,
+)
+from .templating import (
+    render_template,
+    render_template_string,
+    stream_template,
+    stream_template_string,
 )
 from .views import MethodView, View
 from .wrappers import Request, Response
@@ -77,15 +84,20 @@ __all__ = [
     "flash",
     "g",
     "get_flashed_messages",
+    "get_template_attribute",
     "has_app_context",
     "has_request_context",
     "jsonify",
     "make_response",
     "redirect",
+    "render_template",
+    "render_template_string",
     "request",
     "send_file",
     "session",
     "send_from_directory",
+    "stream_template",
+    "stream_template_string",
     "stream_with_context",
     "url_for",
 ]

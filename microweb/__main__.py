@@ -1,24 +1,11 @@
-"""``python -m microweb --version``: print the version and the loaded core."""
+"""``python -m microweb``: the ``microweb`` command (see :mod:`microweb.cli`).
+
+``python -m microweb --version`` prints ``microweb <version> (<native|pure> core)``.
+"""
 
 from __future__ import annotations
 
-import argparse
-
-import microweb
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the ``python -m microweb`` command line."""
-    parser = argparse.ArgumentParser(prog="python -m microweb")
-    parser.add_argument(
-        "--version",
-        action="version",
-        version=f"microweb {microweb.__version__} ({microweb.IMPLEMENTATION} core)",
-    )
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
-
+from microweb.cli import main
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

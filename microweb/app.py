@@ -11,6 +11,7 @@ to the methods here, which follow Flask 3.1.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import logging
 import os
@@ -35,9 +36,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_host
 
 from . import dispatch
+from .cli import AppGroup
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .globals import context_var, request
+from .globals import context_var, g, request, session
+from .helpers import get_flashed_messages
 from .json import JSONProvider
 from .routing import Map, MapAdapter, Rule
 from .scaffold import F, Scaffold, _endpoint_from_view_func
@@ -48,11 +51,65 @@ from .signals import (
     request_finished,
     request_tearing_down,
 )
-from .testing import EnvironBuilder, TestClient
+from .templating import (
+    DispatchingJinjaLoader,
+    Environment,
+    _default_template_context_processor,
+)
+from .testing import CliRunner, EnvironBuilder, TestClient
 from .wrappers import Request, Response, blueprint_chain
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+
+def _package_folder(import_name: str) -> str:
+    """The folder holding the top-level package or module of *import_name*; the
+    working directory when it cannot be found (``__main__`` run as a script)."""
+    top_level = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top_level)
+    except (ImportError, ValueError):
+        return os.getcwd()
+    if spec is None:
+        return os.getcwd()
+    if spec.origin and spec.origin not in ("built-in", "frozen", "namespace"):
+        location = os.path.dirname(os.path.abspath(spec.origin))
+        # A regular package: its folder is where __init__.py is.
+        if spec.submodule_search_locations is None:
+            return location
+        return os.path.dirname(location)
+    if spec.submodule_search_locations:  # a namespace package
+        return os.path.dirname(os.path.abspath(spec.submodule_search_locations[0]))
+    return os.getcwd()
+
+
+def _default_instance_path(import_name: str, name: str) -> str:
+    """Where Flask puts an app's instance folder: ``instance`` beside its package or
+    module, or ``<prefix>/var/<name>-instance`` when it is installed."""
+    folder = _package_folder(import_name)
+    prefix = os.path.abspath(sys.prefix)
+    installed_under: str | None = None
+    try:
+        inside_prefix = os.path.commonpath([prefix, folder]) == prefix
+    except ValueError:  # on another drive
+        inside_prefix = False
+    if inside_prefix:
+        installed_under = prefix
+    else:
+        parent, leaf = os.path.split(folder)
+        if leaf.lower() == "site-packages":
+            grandparent, parent_leaf = os.path.split(parent)
+            if parent_leaf.lower() == "lib":  # <prefix>/Lib/site-packages
+                installed_under = grandparent
+            elif os.path.basename(grandparent).lower() == "lib":
+                # <prefix>/lib/pythonX.Y/site-packages
+                installed_under = os.path.dirname(grandparent)
+            else:
+                installed_under = parent
+    if installed_under is None:
+        return os.path.join(folder, "instance")
+    return os.path.join(installed_under, "var", f"{name}-instance")
 
 
 def _current_blueprints() -> list[str]:
@@ -77,7 +134,9 @@ class App(Scaffold):
     :param host_matching: match rules on the host (``Rule(host=...)``).
     :param subdomain_matching: match rules on the subdomain of ``SERVER_NAME``.
     :param template_folder: the folder of templates, relative to the root path.
-    :param instance_path: the instance folder; ``instance`` beside the app by default.
+    :param instance_path: the instance folder (absolute); by default ``instance``
+        beside the app's package or module, or ``<prefix>/var/<name>-instance``
+        for an installed package, as Flask.
     :param instance_relative_config: read config files relative to the instance path.
     :param root_path: the folder the app's files are relative to.
 
@@ -94,6 +153,9 @@ class App(Scaffold):
     url_rule_class = Rule
     url_map_class = Map
     test_client_class: type[TestClient] | None = None
+    #: The class :meth:`test_cli_runner` makes; :class:`~microweb.testing.CliRunner`
+    #: when ``None``.
+    test_cli_runner_class: type[CliRunner] | None = None
     #: Opens and saves sessions; the default keeps them in a signed cookie.
     session_interface: SessionInterface = SecureCookieSessionInterface()
     #: The dispatch core that serves this app; ``None`` for the one the process
@@ -164,7 +226,7 @@ class App(Scaffold):
             root_path=root_path,
         )
         if instance_path is None:
-            instance_path = os.path.join(self.root_path, "instance")
+            instance_path = _default_instance_path(import_name, self.name)
         elif not os.path.isabs(instance_path):
             raise ValueError(
                 "If an instance path is provided it must be absolute."
@@ -185,6 +247,10 @@ class App(Scaffold):
         self.blueprints: dict[str, t.Any] = {}
         self._got_first_request = False
         self._dispatcher: t.Any = None
+        #: The app's commands, under the ``microweb`` command; they run inside
+        #: the app context.
+        self.cli: AppGroup = AppGroup(self.name)
+        self.template_context_processors[None] = [_default_template_context_processor]
         if self.has_static_folder:
             if bool(static_host) != host_matching:
                 raise AssertionError("Invalid static_host/host_matching combination")
@@ -233,6 +299,12 @@ class App(Scaffold):
     @debug.setter
     def debug(self, value: bool) -> None:
         self.config["DEBUG"] = value
+        # An environment made already follows debug mode, as Flask's does.
+        if (
+            "jinja_env" in self.__dict__
+            and self.config["TEMPLATES_AUTO_RELOAD"] is None
+        ):
+            self.jinja_env.auto_reload = self.templates_auto_reload
 
     def make_config(self, instance_relative: bool = False) -> Config:
         """The app's config, filled with the defaults."""
@@ -325,6 +397,17 @@ class App(Scaffold):
         self.shell_context_processors.append(function)
         return function
 
+    def make_shell_context(self) -> dict[str, t.Any]:
+        """The names ``microweb shell`` starts with: ``app``, ``g``, and those the
+        shell context processors return.
+
+        .. versionadded:: 0.1
+        """
+        namespace: dict[str, t.Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            namespace.update(processor())
+        return namespace
+
     def register_blueprint(self, blueprint: t.Any, **options: t.Any) -> None:
         """Register a :class:`~microweb.Blueprint`; *options* override its
         ``url_prefix``, ``subdomain``, ``url_defaults`` and ``name``."""
@@ -358,6 +441,17 @@ class App(Scaffold):
         """A test client for the app (``app.testing = True`` lets errors through)."""
         cls = self.test_client_class or TestClient
         return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    def test_cli_runner(self, **kwargs: t.Any) -> CliRunner:
+        """A click test runner whose ``invoke`` runs the app's commands
+        (:attr:`cli` by default) with this app loaded.
+
+        :param kwargs: passed to :class:`click.testing.CliRunner`.
+
+        .. versionadded:: 0.1
+        """
+        cls = self.test_cli_runner_class or CliRunner
+        return cls(self, **kwargs)
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         """The URL adapter for *request*, or for ``SERVER_NAME`` outside one."""
@@ -700,6 +794,162 @@ class App(Scaffold):
             self.ensure_sync(function)(exc)
         appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
+    # ------------------------------------------------------------------ templates
+    # The environment and the loaders are made on first use: an app that never
+    # renders never builds them, and no request path reads them.
+
+    #: The class :meth:`create_jinja_environment` instantiates.
+    jinja_environment: type[Environment] = Environment
+    #: Options for the Jinja environment, read once, when :attr:`jinja_env` is
+    #: made; changing them afterwards has no effect.
+    jinja_options: dict[str, t.Any] = {}
+
+    @cached_property
+    def jinja_env(self) -> Environment:
+        """The app's Jinja environment, made on first access by
+        :meth:`create_jinja_environment`.
+
+        .. versionadded:: 0.1
+        """
+        return self.create_jinja_environment()
+
+    def create_jinja_environment(self) -> Environment:
+        """Make the Jinja environment from :attr:`jinja_options`, with
+        :meth:`select_jinja_autoescape` as autoescape, auto reload following
+        :attr:`templates_auto_reload`, and Flask's globals (``url_for``,
+        ``get_flashed_messages``, ``config``, ``request``, ``session``, ``g``).
+
+        .. versionadded:: 0.1
+        """
+        options = dict(self.jinja_options)
+        options.setdefault("autoescape", self.select_jinja_autoescape)
+        options.setdefault("auto_reload", self.templates_auto_reload)
+        environment = self.jinja_environment(self, **options)
+        environment.globals.update(
+            url_for=self.url_for,
+            get_flashed_messages=get_flashed_messages,
+            config=self.config,
+            request=request,
+            session=session,
+            g=g,
+        )
+        environment.policies["json.dumps_function"] = self.json.dumps
+        return environment
+
+    def create_global_jinja_loader(self) -> DispatchingJinjaLoader:
+        """The loader of :attr:`jinja_env`: the app's template folder, then the
+        blueprints'.
+
+        .. versionadded:: 0.1
+        """
+        return DispatchingJinjaLoader(self)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Whether to autoescape the template *filename*: ``.html``, ``.htm``,
+        ``.xml``, ``.xhtml`` and ``.svg`` files, and templates from strings.
+
+        .. versionadded:: 0.1
+        """
+        if filename is None:
+            return True
+        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
+
+    @property
+    def templates_auto_reload(self) -> bool:
+        """Whether changed template files are reloaded: ``TEMPLATES_AUTO_RELOAD``,
+        or debug mode when it is ``None``.
+
+        .. versionadded:: 0.1
+        """
+        value = self.config["TEMPLATES_AUTO_RELOAD"]
+        return bool(self.debug if value is None else value)
+
+    @templates_auto_reload.setter
+    def templates_auto_reload(self, value: bool) -> None:
+        self.config["TEMPLATES_AUTO_RELOAD"] = value
+
+    def update_template_context(self, context: dict[str, t.Any]) -> None:
+        """Add the context processors' values to *context*: the app's, then those
+        of the current request's blueprints, outermost first. The values already
+        in *context* win.
+
+        .. versionadded:: 0.1
+        """
+        given = context.copy()
+        names = chain((None,), reversed(_current_blueprints()))
+        for name in names:
+            for function in self.template_context_processors.get(name, ()):
+                context.update(self.ensure_sync(function)())
+        context.update(given)
+
+    def template_filter(self, name: str | None = None) -> t.Callable[[F], F]:
+        """Decorate a function to register it as a template filter.
+
+        :param name: the filter's name; the function's name by default.
+
+        .. versionadded:: 0.1
+        """
+        return self._template_decorator(self.add_template_filter, name)
+
+    def add_template_filter(
+        self, function: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
+        """Register *function* as a template filter, under *name* or its own name.
+
+        .. versionadded:: 0.1
+        """
+        self._check_setup_finished("add_template_filter")
+        self.jinja_env.filters[name or function.__name__] = function
+
+    def template_test(self, name: str | None = None) -> t.Callable[[F], F]:
+        """Decorate a function to register it as a template test (``is name``).
+
+        :param name: the test's name; the function's name by default.
+
+        .. versionadded:: 0.1
+        """
+        return self._template_decorator(self.add_template_test, name)
+
+    def add_template_test(
+        self, function: t.Callable[..., bool], name: str | None = None
+    ) -> None:
+        """Register *function* as a template test, under *name* or its own name.
+
+        .. versionadded:: 0.1
+        """
+        self._check_setup_finished("add_template_test")
+        self.jinja_env.tests[name or function.__name__] = function
+
+    def template_global(self, name: str | None = None) -> t.Callable[[F], F]:
+        """Decorate a function to make it a global of every template.
+
+        :param name: the global's name; the function's name by default.
+
+        .. versionadded:: 0.1
+        """
+        return self._template_decorator(self.add_template_global, name)
+
+    def add_template_global(
+        self, function: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
+        """Make *function* a global of every template, under *name* or its own name.
+
+        .. versionadded:: 0.1
+        """
+        self._check_setup_finished("add_template_global")
+        self.jinja_env.globals[name or function.__name__] = function
+
+    def _template_decorator(
+        self, register: t.Callable[..., None], name: str | None
+    ) -> t.Callable[[F], F]:
+        self._check_setup_finished(register.__name__.removeprefix("add_"))
+
+        def decorator(function: F) -> F:
+            register(function, name=name)
+            return function
+
+        return decorator
+
     # ------------------------------------------------------------------ URLs
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
@@ -815,11 +1065,32 @@ class App(Scaffold):
         :param host: the interface, ``127.0.0.1`` by default.
         :param port: the port, 5000 by default (or ``SERVER_NAME``'s).
         :param debug: debug mode: the reloader and the interactive debugger.
-        :param load_dotenv: ignored until the command line lands.
+        :param load_dotenv: load ``.env`` and ``.microwebenv`` first (with
+            python-dotenv), unless ``MICROWEB_SKIP_DOTENV`` is set; then
+            ``MICROWEB_DEBUG``, when set, gives debug mode.
         :param options: passed to :func:`werkzeug.serving.run_simple`.
-        """
-        from werkzeug.serving import run_simple
 
+        Under the ``microweb`` command (``microweb run`` and the others) this
+        does nothing: the command serves the app, or is not meant to.
+        """
+        import click
+        from werkzeug.serving import is_running_from_reloader, run_simple
+
+        from . import cli
+
+        if os.environ.get(f"{cli.ENVVAR_PREFIX}_RUN_FROM_CLI") == "true":
+            if not is_running_from_reloader():
+                click.secho(
+                    " * Ignoring a call to 'app.run()' that would block the"
+                    " 'microweb' command. Call it only under"
+                    " 'if __name__ == \"__main__\":'.",
+                    fg="red",
+                )
+            return
+        if cli.get_load_dotenv(load_dotenv):
+            cli.load_dotenv()
+            if f"{cli.ENVVAR_PREFIX}_DEBUG" in os.environ:
+                self.debug = cli.get_debug_flag()
         if debug is not None:
             self.debug = bool(debug)
         server_name = self.config.get("SERVER_NAME")
@@ -832,6 +1103,7 @@ class App(Scaffold):
         options.setdefault("use_reloader", self.debug)
         options.setdefault("use_debugger", self.debug)
         options.setdefault("threaded", True)
+        cli.show_server_banner(self.debug, self.name)
         try:
             run_simple(t.cast(str, host), port, self, **options)
         finally:

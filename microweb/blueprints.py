@@ -14,12 +14,23 @@ import typing as t
 from collections.abc import Callable
 from functools import update_wrapper
 
+from .cli import AppGroup
 from .scaffold import ErrorKey, F, Scaffold, _endpoint_from_view_func
 
 if t.TYPE_CHECKING:
     from .app import App
 
 DeferredSetup = Callable[["BlueprintSetupState"], None]
+
+
+class _NamedAfterBlueprint:
+    """``cli_group`` when not given: a group named after the blueprint."""
+
+    def __repr__(self) -> str:  # how the docs show the default
+        return "<the blueprint's name>"
+
+
+_NAMED_AFTER_BLUEPRINT: t.Any = _NamedAfterBlueprint()
 
 
 class BlueprintSetupState:
@@ -89,7 +100,9 @@ class Blueprint(Scaffold):
     :param subdomain: the subdomain of the blueprint's rules.
     :param url_defaults: default values for the blueprint's views.
     :param root_path: the folder the blueprint's files are relative to.
-    :param cli_group: accepted for Flask compatibility.
+    :param cli_group: the name of the group the blueprint's commands
+        (:attr:`cli`) get under the ``microweb`` command; the blueprint's name by
+        default; ``None`` adds them to ``app.cli`` itself.
 
     .. versionadded:: 0.1
     """
@@ -107,7 +120,7 @@ class Blueprint(Scaffold):
         subdomain: str | None = None,
         url_defaults: dict[str, t.Any] | None = None,
         root_path: str | None = None,
-        cli_group: str | None = None,
+        cli_group: str | None = _NAMED_AFTER_BLUEPRINT,
     ) -> None:
         if not name:
             raise ValueError("'name' may not be empty.")
@@ -125,6 +138,8 @@ class Blueprint(Scaffold):
         self.subdomain = subdomain
         self.url_values_defaults = url_defaults or {}
         self.cli_group = cli_group
+        #: The blueprint's commands, added to the app's on registration.
+        self.cli: AppGroup = AppGroup()
         self.deferred_functions: list[DeferredSetup] = []
         self._blueprints: list[tuple[Blueprint, dict[str, t.Any]]] = []
 
@@ -191,10 +206,23 @@ class Blueprint(Scaffold):
         self._merge_into(app, name)
         for deferred in self.deferred_functions:
             deferred(state)
+        self._register_commands(app, options.get("cli_group", self.cli_group), name)
         for blueprint, nested_options in self._blueprints:
             blueprint.register(
                 app, self._nested_options(state, blueprint, nested_options, name)
             )
+
+    def _register_commands(self, app: App, cli_group: t.Any, name: str) -> None:
+        """Add the blueprint's commands to ``app.cli``: as a group named
+        *cli_group* (the blueprint's registered name by default), or, for
+        ``None``, one by one."""
+        if not self.cli.commands:
+            return
+        if cli_group is None:
+            app.cli.commands.update(self.cli.commands)
+            return
+        self.cli.name = name if cli_group is _NAMED_AFTER_BLUEPRINT else cli_group
+        app.cli.add_command(self.cli)
 
     def _nested_options(
         self,
@@ -333,6 +361,84 @@ class Blueprint(Scaffold):
 
         def decorator(function: F) -> F:
             self._on_app(lambda app: app.errorhandler(code)(function))
+            return function
+
+        return decorator
+
+    # ----------------------------------------------------------- templates
+
+    def app_template_filter(self, name: str | None = None) -> t.Callable[[F], F]:
+        """Decorate a function to register it as a template filter of the app.
+
+        :param name: the filter's name; the function's name by default.
+
+        .. versionadded:: 0.1
+        """
+        return self._template_decorator(self.add_app_template_filter, name)
+
+    def add_app_template_filter(
+        self, function: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
+        """Register *function* as a template filter of the app the blueprint is
+        registered on.
+
+        .. versionadded:: 0.1
+        """
+        self._add_to_jinja_env("filters", function, name)
+
+    def app_template_test(self, name: str | None = None) -> t.Callable[[F], F]:
+        """Decorate a function to register it as a template test of the app.
+
+        :param name: the test's name; the function's name by default.
+
+        .. versionadded:: 0.1
+        """
+        return self._template_decorator(self.add_app_template_test, name)
+
+    def add_app_template_test(
+        self, function: t.Callable[..., bool], name: str | None = None
+    ) -> None:
+        """Register *function* as a template test of the app the blueprint is
+        registered on.
+
+        .. versionadded:: 0.1
+        """
+        self._add_to_jinja_env("tests", function, name)
+
+    def app_template_global(self, name: str | None = None) -> t.Callable[[F], F]:
+        """Decorate a function to make it a global of the app's templates.
+
+        :param name: the global's name; the function's name by default.
+
+        .. versionadded:: 0.1
+        """
+        return self._template_decorator(self.add_app_template_global, name)
+
+    def add_app_template_global(
+        self, function: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
+        """Make *function* a global of the templates of the app the blueprint is
+        registered on.
+
+        .. versionadded:: 0.1
+        """
+        self._add_to_jinja_env("globals", function, name)
+
+    def _add_to_jinja_env(
+        self, table: str, function: t.Callable[..., t.Any], name: str | None
+    ) -> None:
+        def register(state: BlueprintSetupState) -> None:
+            getattr(state.app.jinja_env, table)[name or function.__name__] = function
+
+        self.record_once(register)
+
+    def _template_decorator(
+        self, register: t.Callable[..., None], name: str | None
+    ) -> t.Callable[[F], F]:
+        self._check_setup_finished(register.__name__.removeprefix("add_"))
+
+        def decorator(function: F) -> F:
+            register(function, name=name)
             return function
 
         return decorator

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
+import re
 import typing as t
 from functools import update_wrapper
 
+from werkzeug.exceptions import Forbidden, NotFound
 from werkzeug.exceptions import abort as _abort
 from werkzeug.utils import redirect as _redirect
 from werkzeug.utils import send_file as _wz_send_file
-from werkzeug.utils import send_from_directory as _wz_send_from_directory
 
 from .globals import context_var, current_app, request, session
 from .signals import message_flashed
@@ -132,16 +134,99 @@ def send_file(
     )
 
 
+#: The names Windows gives to devices. Windows opens the device for such a name in
+#: any folder and with any extension (``static/nul.txt`` is the NUL device), so a
+#: path segment whose stem is one of them is refused on every OS: an app answers
+#: the same wherever it runs.
+_WINDOWS_DEVICE_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [
+        f"{port}{number}"
+        for port in ("COM", "LPT")
+        for number in "0123456789\u00b9\u00b2\u00b3"
+    ]
+)
+
+#: Where Windows ends the stem of a file name: at the first dot or colon.
+_STEM_END = re.compile(r"[.:]")
+
+
+def _is_refused_segment(segment: str) -> bool:
+    """Whether *segment*, one ``/``-separated part of a requested path, is refused
+    whatever the folder holds: ``..``, a backslash or NUL byte, a device name."""
+    if segment == ".." or "\\" in segment or "\x00" in segment:
+        return True
+    stem = _STEM_END.split(segment, maxsplit=1)[0].strip().upper()
+    if stem in _WINDOWS_DEVICE_NAMES:
+        return True
+    # On Windows a colon names a drive ("C:x") or an NTFS data stream ("x::$DATA").
+    return os.name == "nt" and ":" in segment
+
+
+def _file_inside(
+    directory: str | os.PathLike[str], path: str | os.PathLike[str], root_path: str
+) -> str | None:
+    """The path of the regular file that *path* names inside *directory*, or
+    ``None`` when there is no such file or the path would lead out of the folder.
+
+    *path* comes from the client. It is refused when it is absolute or when one of
+    its segments is refused (:func:`_is_refused_segment`). What is left is joined
+    to *directory* (relative to *root_path*), and the folder and the file are both
+    resolved with :func:`os.path.realpath`: the file must still be inside the
+    folder once every symlink on the way has been followed.
+    """
+    requested = os.fspath(path)
+    if not requested or requested.startswith("/") or os.path.isabs(requested):
+        return None
+    if any(_is_refused_segment(segment) for segment in requested.split("/")):
+        return None
+    folder = os.fspath(directory) or "."
+    # Joined as Werkzeug joins it: the ETag is a checksum of this string, and must
+    # be the one Flask sends for the same file.
+    file_path = os.path.join(
+        root_path, posixpath.join(folder, posixpath.normpath(requested))
+    )
+    real_folder = os.path.realpath(os.path.join(root_path, folder))
+    real_file = os.path.realpath(file_path)
+    try:
+        inside = os.path.commonpath([real_folder, real_file]) == real_folder
+    except ValueError:  # on another drive
+        return None
+    if not inside or not os.path.isfile(real_file):
+        return None
+    return file_path
+
+
 def send_from_directory(
     directory: str | os.PathLike[str], path: str | os.PathLike[str], **kwargs: t.Any
 ) -> Response:
-    """Send *path* from inside *directory*; a path that leaves it is a 404.
+    """Send the file *path* names inside *directory*, and never a file outside it.
+
+    *directory* is chosen by the app (relative to its root path); *path* comes from
+    the client, ``/``-separated as in the URL. Besides what Werkzeug refuses, a
+    ``..`` segment, a backslash, a NUL byte or a Windows device name (``CON``,
+    ``nul.txt``...) anywhere in *path* is refused on every OS, and so is a file
+    that a symlink places outside the folder. See :doc:`/static`.
+
+    :param directory: the folder to serve from; never a value from the client.
+    :param path: the file's path relative to *directory*.
+    :param kwargs: the other arguments of :func:`send_file`.
+    :raises ~werkzeug.exceptions.NotFound: when *path* is refused or names no
+        regular file inside *directory*.
+    :raises ~werkzeug.exceptions.Forbidden: when the file cannot be read.
 
     .. versionadded:: 0.1
     """
-    return _wz_send_from_directory(  # type: ignore[return-value]
-        directory, path, **_send_file_options(**kwargs)
-    )
+    options = _send_file_options(**kwargs)
+    file_path = _file_inside(directory, path, options["_root_path"])
+    if file_path is None:
+        raise NotFound()
+    try:
+        return _wz_send_file(file_path, **options)  # type: ignore[return-value]
+    except PermissionError as error:
+        raise Forbidden() from error
+    except FileNotFoundError as error:  # removed since it was found
+        raise NotFound() from error
 
 
 def stream_with_context(
@@ -226,3 +311,16 @@ def get_flashed_messages(
     if not with_categories:
         return [item[1] for item in flashes]
     return flashes
+
+
+def get_template_attribute(template_name: str, attribute: str) -> t.Any:
+    """An attribute a template exports, such as a macro, to call from Python:
+    ``get_template_attribute("_forms.html", "field")(name="q")``.
+
+    :param template_name: the template to load.
+    :param attribute: the name of the macro or variable it defines.
+
+    .. versionadded:: 0.1
+    """
+    template = current_app.jinja_env.get_template(template_name)
+    return getattr(template.module, attribute)

@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 import sys
 import typing as t
+from datetime import timedelta
 
+from jinja2 import FileSystemLoader
 from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.utils import cached_property
 
 if t.TYPE_CHECKING:
     from .wrappers import Response
@@ -112,14 +115,41 @@ class Scaffold:
             value = value.rstrip("/")
         self._static_url_path = value
 
-    def send_static_file(self, filename: str) -> Response:
-        """Serve *filename* from the static folder."""
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """The ``max_age`` of *filename* sent from the static folder: the current
+        app's ``SEND_FILE_MAX_AGE_DEFAULT`` in seconds (``None``: no ``max-age``,
+        the client revalidates). Override it to cache some files longer.
+
+        .. versionadded:: 0.1
+        """
         from .globals import current_app
+
+        value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if value is None:
+            return None
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return value  # type: ignore[no-any-return]
+
+    @cached_property
+    def jinja_loader(self) -> FileSystemLoader | None:
+        """A loader over :attr:`template_folder`, or ``None`` without one; made
+        on first use.
+
+        .. versionadded:: 0.1
+        """
+        if self.template_folder is None:
+            return None
+        return FileSystemLoader(os.path.join(self.root_path, self.template_folder))
+
+    def send_static_file(self, filename: str) -> Response:
+        """Serve *filename* from the static folder (the view of the ``static``
+        endpoint), with :meth:`get_send_file_max_age` as its ``max_age``."""
         from .helpers import send_from_directory
 
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
-        max_age = current_app.get_send_file_max_age(filename)
+        max_age = self.get_send_file_max_age(filename)
         return send_from_directory(
             t.cast(str, self.static_folder), filename, max_age=max_age
         )

@@ -9,6 +9,7 @@ from copy import copy
 from types import TracebackType
 from urllib.parse import urlsplit
 
+import click.testing
 import werkzeug.test
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
@@ -161,3 +162,33 @@ class TestClient(Client):
     ) -> None:
         self.preserve_context = False
         self._context_stack.close()
+
+
+class CliRunner(click.testing.CliRunner):
+    """click's test runner for an app's commands: :meth:`invoke` runs
+    ``app.cli`` by default, with the app loaded. Made by
+    :meth:`App.test_cli_runner <microweb.App.test_cli_runner>`.
+
+    :param app: the app the commands run with.
+    :param kwargs: passed to :class:`click.testing.CliRunner`.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, app: App, **kwargs: t.Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(  # type: ignore[override]
+        self, cli: t.Any = None, args: t.Any = None, **kwargs: t.Any
+    ) -> click.testing.Result:
+        """Invoke *cli* (``app.cli`` by default) with *args*, in isolation; the
+        app reaches the commands through the :class:`~microweb.cli.ScriptInfo`
+        passed as ``obj``. The arguments are click's."""
+        from .cli import ScriptInfo
+
+        if cli is None:
+            cli = self.app.cli
+        if "obj" not in kwargs:
+            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
+        return super().invoke(cli, args, **kwargs)

@@ -21,6 +21,7 @@ import flask.config
 import pytest
 from werkzeug.utils import ImportStringError
 
+import microweb
 from microweb.config import Config, ConfigAttribute
 
 if sys.version_info >= (3, 11):
@@ -640,3 +641,36 @@ def test_config_attribute_works_with_a_config(tmp_path: Path) -> None:
     assert owner.debug is True
     owner.debug = False
     assert owner.config["DEBUG"] is False
+
+
+@pytest.mark.parametrize(
+    "import_name",
+    ["mw_instance_pkg", "mw_instance_pkg.views", "mw_instance_mod", "no_such_module"],
+)
+def test_default_instance_path_is_flasks(
+    import_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "src" / "mw_instance_pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "views.py").write_text("")
+    (tmp_path / "src" / "mw_instance_mod.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    monkeypatch.chdir(tmp_path)
+    expected = flask.Flask(import_name).instance_path
+    assert microweb.App(import_name).instance_path == expected
+    if import_name.startswith("mw_instance_pkg"):
+        # Beside the package, not inside it.
+        assert expected == str(tmp_path / "src" / "instance")
+
+
+def test_installed_app_has_its_instance_under_the_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "prefix" / "lib" / "python3.x" / "site-packages"
+    (site / "mw_installed_pkg").mkdir(parents=True)
+    (site / "mw_installed_pkg" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(site))
+    expected = str(tmp_path / "prefix" / "var" / "mw_installed_pkg-instance")
+    assert flask.Flask("mw_installed_pkg").instance_path == expected
+    assert microweb.App("mw_installed_pkg").instance_path == expected
