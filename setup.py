@@ -93,7 +93,7 @@ def _warn_pure(reason: str) -> None:
         Reason: {reason}
 
         microweb is being installed as PURE PYTHON. It is complete and
-        correct, but its routing (and later dispatch and signing) runs
+        correct, but its routing, dispatch and signing run
         several times slower than the compiled build.
 
         To get the compiled build, install a C compiler and the Python

@@ -1,6 +1,6 @@
 """Choose between the compiled and the pure-Python twin of a core.
 
-Each hot path (routing now; dispatch and signing later) ships twice: a Cython module
+Each hot path (routing, dispatch, signing) ships twice: a Cython module
 ``_<name>_c`` and a pure-Python module ``_<name>_py`` with the same names and the same
 behaviour. The front module of each core calls :func:`load` once at import time.
 """
