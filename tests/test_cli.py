@@ -35,12 +35,12 @@ from microweb.cli import (
     NoAppException,
     ScriptInfo,
     cli,
-    find_shadowed_rules,
     load_dotenv,
     prepare_import,
     version_string,
     with_appcontext,
 )
+from microweb.route_report import find_shadowed_rules
 from microweb.routing import Rule
 from microweb.testing import CliRunner as AppCliRunner
 
