@@ -36,7 +36,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_host
 
 from . import dispatch
-from .cli import AppGroup
+from .cli import AppGroup, get_debug_flag
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .globals import context_var, g, request, session
@@ -310,12 +310,7 @@ class App(Scaffold):
         """The app's config, filled with the defaults."""
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
-        defaults["DEBUG"] = os.environ.get("FLASK_DEBUG", "").lower() not in {
-            "",
-            "0",
-            "false",
-            "no",
-        }
+        defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 
     # ---------------------------------------------------------------- registration

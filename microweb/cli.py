@@ -9,7 +9,8 @@ when python-dotenv is installed (:func:`load_dotenv`), and runs a command: ``run
 The environment variables are Flask's with a ``MICROWEB_`` prefix: ``MICROWEB_APP``,
 ``MICROWEB_DEBUG``, ``MICROWEB_ENV_FILE``, ``MICROWEB_SKIP_DOTENV``,
 ``MICROWEB_RUN_PORT`` (every option of a command, as click's ``auto_envvar_prefix``
-gives them). The ``FLASK_*`` variables are not read.
+gives them). The ``FLASK_*`` variables are not read, but for ``FLASK_DEBUG`` when
+``MICROWEB_DEBUG`` is unset.
 """
 
 from __future__ import annotations
@@ -66,11 +67,15 @@ def _env_flag(name: str) -> bool | None:
 
 
 def get_debug_flag() -> bool:
-    """Whether ``MICROWEB_DEBUG`` asks for debug mode.
+    """Whether ``MICROWEB_DEBUG`` asks for debug mode; when it is unset, Flask's
+    ``FLASK_DEBUG``, so that an environment set up for Flask keeps working.
 
     .. versionadded:: 0.1
     """
-    return bool(_env_flag(f"{ENVVAR_PREFIX}_DEBUG"))
+    flag = _env_flag(f"{ENVVAR_PREFIX}_DEBUG")
+    if flag is None:
+        flag = _env_flag("FLASK_DEBUG")
+    return bool(flag)
 
 
 def get_load_dotenv(default: bool = True) -> bool:

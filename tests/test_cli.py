@@ -412,7 +412,8 @@ def debug_probe(tmp_path: Path) -> None:
         (("--no-debug",), {"MICROWEB_DEBUG": "1"}, "debug False"),
         ((), {"MICROWEB_DEBUG": "1"}, "debug True"),
         ((), {"MICROWEB_DEBUG": "0"}, "debug False"),
-        ((), {"FLASK_DEBUG": "1"}, "debug False"),
+        ((), {"FLASK_DEBUG": "1"}, "debug True"),
+        ((), {"MICROWEB_DEBUG": "0", "FLASK_DEBUG": "1"}, "debug False"),
     ],
 )
 def test_debug_flag(
@@ -1464,3 +1465,30 @@ def test_dev_server_for_real(tmp_path: Path) -> None:
     )
     assert " * Debug mode: off" in output
     assert f"http://127.0.0.1:{port}" in output
+
+
+@pytest.mark.parametrize(
+    ("microweb_debug", "flask_debug", "expected"),
+    [
+        (None, None, False),
+        ("1", None, True),
+        (None, "1", True),
+        ("0", "1", False),
+        (None, "false", False),
+    ],
+)
+def test_debug_default_reads_microweb_debug_then_flask_debug(
+    monkeypatch: pytest.MonkeyPatch,
+    microweb_debug: str | None,
+    flask_debug: str | None,
+    expected: bool,
+) -> None:
+    for name, value in (
+        ("MICROWEB_DEBUG", microweb_debug),
+        ("FLASK_DEBUG", flask_debug),
+    ):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert App(__name__).debug is expected
