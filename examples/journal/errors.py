@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
 
-from microweb import Blueprint, render_template, request
+from microweb import Blueprint, current_app, render_template, request
 
 bp = Blueprint("errors", __name__)
 
@@ -32,7 +31,8 @@ def show_error(error: HTTPException) -> Any:
     if request.path.startswith("/api/"):
         # Werkzeug's response keeps the error's headers (Allow, WWW-Authenticate).
         response = error.get_response()
-        response.data = json.dumps({"error": error.name, "message": error.description})
+        body = {"error": error.name, "message": error.description}
+        response.data = current_app.json.dumps(body)
         response.content_type = "application/json"
         return response
     headline = HEADLINES.get(error.code or 500, error.name)
