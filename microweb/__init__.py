@@ -25,6 +25,7 @@ from .helpers import (
     send_from_directory,
     stream_with_context,
     url_for,
+    url_is_safe,
 )
 from .json import jsonify
 from .signals import (
@@ -100,4 +101,5 @@ __all__ = [
     "stream_template_string",
     "stream_with_context",
     "url_for",
+    "url_is_safe",
 ]
