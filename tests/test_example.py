@@ -445,6 +445,25 @@ def basic(username: str = "ada") -> tuple[str, str]:
     return (username, PASSWORDS[username])
 
 
+def test_api_ping_echoes_the_request_id(client: Any) -> None:
+    response = client.get("/api/ping", query_string={"id": "41"})
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.json == {"ok": True, "id": "41", "user": None}
+    assert client.get("/api/ping").json == {"ok": True, "id": None, "user": None}
+    # No session was touched into being: a visitor gets no cookie.
+    assert "Set-Cookie" not in response.headers
+
+
+def test_api_ping_names_the_user(client: Any) -> None:
+    log_in(client, "grace")
+    assert client.get("/api/ping?id=7").json == {"ok": True, "id": "7", "user": "grace"}
+    response = client.get("/api/ping?id=8", auth=basic("ada"))
+    assert response.json == {"ok": True, "id": "8", "user": "ada"}
+    client.post("/auth/logout")
+    assert client.get("/api/ping?id=9").json["user"] is None
+
+
 def test_api_lists_entries(client: Any) -> None:
     response = client.get("/api/entries")
     assert response.status_code == 200

@@ -40,6 +40,12 @@ def authenticate() -> None:
         unauthorized("Wrong username or password.")
 
 
+@bp.before_request
+def remember_request_id() -> None:
+    """Keep the id a client gave its request (``?id=``), for the answer to echo."""
+    g.request_id = request.args.get("id")
+
+
 def user_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Answer 401 to the clients who are not logged in."""
 
@@ -64,6 +70,14 @@ def json_object() -> dict[str, Any]:
     if not isinstance(data, dict):
         abort(400, description="Send a JSON object (Content-Type: application/json).")
     return data
+
+
+@bp.get("/ping")
+def ping() -> dict[str, Any]:
+    """Tell a client (a load balancer, a monitor) that the journal answers, and
+    who it takes the client for: ``{"ok": true, "id": "7", "user": "ada"}``."""
+    user = g.user["username"] if g.user is not None else None
+    return {"ok": True, "id": g.request_id, "user": user}
 
 
 @bp.get("/entries")
