@@ -504,8 +504,15 @@ class MapAdapter:
         return f"{subdomain}.{self.server_name}" if subdomain else self.server_name
 
     def encode_query_args(self, query_args: t.Mapping[str, t.Any] | str) -> str:
-        """Encode query arguments for a redirect URL."""
+        """Encode query arguments for a redirect URL.
+
+        A query string is kept as the request sent it, line breaks aside: they are
+        percent-encoded, as Werkzeug encodes the ``Location`` header later, since a
+        header value cannot hold them (Werkzeug fails with a 500 there).
+        """
         if isinstance(query_args, str):
+            if "\r" in query_args or "\n" in query_args:
+                return query_args.replace("\r", "%0D").replace("\n", "%0A")
             return query_args
         return encode_query(query_args)
 
