@@ -68,7 +68,10 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Run each test in its own folder, without the variables the commands read,
     and undo what loading apps does to ``sys.path`` and ``sys.modules``."""
     for name in CLI_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+        # Setting first makes the monkeypatch remember the variable, so what a
+        # command writes into it is undone even when it was not set before.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
     before = set(sys.modules)
