@@ -22,8 +22,8 @@ checks Flask's status: the case's, or the one in its ``flask`` field where
 microweb deliberately differs (``docs/migrating.rst``, "Hostile input"). Where
 Flask answers 500, microweb answers 4xx, a redirect or an empty session:
 
-* ``converter-int-thousands-of-digits``: ``int()`` refuses more than 4300
-  digits with a plain ``ValueError``;
+* ``converter-int-thousands-of-digits`` (before Werkzeug 3.1.9): ``int()``
+  refuses more than 4300 digits with a plain ``ValueError``;
 * ``cookie-far-future-timestamp``: no ``datetime`` holds it (``OverflowError``);
 * ``cookie-signed-not-json``, ``cookie-signed-bad-base64``,
   ``cookie-signed-bad-zlib``, ``cookie-signed-bad-tag``,
@@ -39,9 +39,8 @@ Flask answers 500, microweb answers 4xx, a redirect or an empty session:
 
 Where Flask answers 200, microweb refuses: ``static-symlink-out``,
 ``static-dot-dot-in-subfolder`` (404), ``cookie-zlib-bomb`` (empty session), and,
-once their ``xfail`` marks go, ``form-urlencoded-too-many-fields`` and
-``chunked-over-the-limit`` (413; Flask cuts that body at the limit without a
-word).
+once its ``xfail`` mark goes, ``chunked-over-the-limit`` (413; Flask cuts that
+body at the limit without a word).
 
 The streamed view that raises half way has its own tests at the end: WSGI cannot
 change a status once the body has started, so the server sees the exception
@@ -52,6 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import importlib.metadata
 import hashlib
 import io
 import json
@@ -88,6 +88,16 @@ SECRET = b"top secret\n"
 ORDER_ID = uuid.UUID("12345678-1234-5678-1234-567812345678")
 #: 100 kB: the size of the long paths, values and fields.
 LONG = 100_000
+
+#: Werkzeug 3.1.9 changed three answers that microweb takes from it (its form
+#: parser, its ``Range`` parser) or that Flask's router gives: an urlencoded body
+#: is no longer held to ``MAX_FORM_MEMORY_SIZE`` (only ``MAX_CONTENT_LENGTH``
+#: bounds it, as Flask's docs describe the setting), ``bytes=-0`` is no longer
+#: served as the whole file but refused (416), and an ``int`` converter given
+#: thousands of digits no longer raises ``ValueError`` (a 500 in Flask).
+WERKZEUG_3_1_9 = tuple(
+    int(part) for part in importlib.metadata.version("werkzeug").split(".")[:3]
+) >= (3, 1, 9)
 
 
 # ------------------------------------------------------------------ the application
@@ -560,12 +570,6 @@ RAW_QUERY_BYTES = pytest.mark.xfail(
     " whose raw bytes are not UTF-8: microweb/wrappers.py must decode it as"
     " Werkzeug decodes bad percent-escapes",
 )
-URLENCODED_FORM_LIMITS = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="MAX_FORM_PARTS applies to multipart bodies only (as in Werkzeug);"
-    " another piece of work applies the form limits to urlencoded bodies (413)",
-)
 
 
 # ------------------------------------------------------------------------- cases
@@ -763,7 +767,11 @@ COOKIE_CASES = [
         client={
             **SESSION,
             "headers": {
-                "Cookie": f"session={GOOD_COOKIE[:-2]}{GOOD_COOKIE[-2:][::-1]}"
+                # One character of the signature changed: not the last, whose
+                # low bits are base64 padding that decoding ignores.
+                "Cookie": f"session={GOOD_COOKIE[:-5]}"
+                + ("A" if GOOD_COOKIE[-5] != "A" else "B")
+                + GOOD_COOKIE[-4:]
             },
         },
         check=empty_session,
@@ -1114,19 +1122,20 @@ BODY_CASES = [
     ),
     Case(
         "form-urlencoded-huge-field",
-        413,
+        200 if WERKZEUG_3_1_9 else 413,
         client={"path": "/form", "method": "POST", "data": {"name": "x" * LONG}},
     ),
+    # MAX_FORM_PARTS counts multipart parts only, as in Flask: an urlencoded body
+    # is parsed in one pass and bounded by MAX_CONTENT_LENGTH.
     Case(
         "form-urlencoded-too-many-fields",
-        413,
+        200,
         client={
             "path": "/form",
             "method": "POST",
             "data": {f"f{i}": "v" for i in range(MAX_FORM_PARTS * 2)} | {"name": "a"},
         },
-        flask=200,
-        marks=(URLENCODED_FORM_LIMITS,),
+        check=json_is({"name": "a", "fields": MAX_FORM_PARTS * 2 + 1}),
     ),
     Case(
         "multipart-good",
@@ -1281,7 +1290,11 @@ RANGE_CASES = [
     ),
     range_case("range-inverted", 416, "bytes=50-10"),
     range_case("range-past-the-end", 416, "bytes=1000-2000"),
-    range_case("range-empty-suffix", 206, "bytes=-0", check=body_is(DATA)),
+    (
+        range_case("range-empty-suffix", 416, "bytes=-0")
+        if WERKZEUG_3_1_9
+        else range_case("range-empty-suffix", 206, "bytes=-0", check=body_is(DATA))
+    ),
     range_case(
         "range-huge-end",
         206,
@@ -1310,7 +1323,7 @@ CONVERTER_CASES = [
         "converter-int-thousands-of-digits",
         404,
         raw={"path": b"/items/" + b"9" * 5000},
-        flask=500,
+        flask=None if WERKZEUG_3_1_9 else 500,
     ),
     Case(
         "converter-int-leading-zeros",
