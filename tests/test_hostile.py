@@ -51,8 +51,8 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import importlib.metadata
 import hashlib
+import importlib.metadata
 import io
 import json
 import logging
