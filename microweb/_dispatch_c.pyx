@@ -5,6 +5,7 @@ Same names, same algorithm, same order as the pure twin, which is the specificat
 read the two side by side. ``# PERF:`` marks where the C idiom differs and why.
 """
 
+cimport cython
 from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set, get_value
 from cpython.unicode cimport PyUnicode_GET_LENGTH
 
@@ -12,17 +13,60 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 cdef extern from "Python.h":
     int PyUnicode_IS_ASCII(object text)
+    void *PyUnicode_DATA(object text)
     bytes PyUnicode_AsUTF8String(object text)
+    str PyUnicode_DecodeASCII(const char *text, Py_ssize_t size, const char *errors)
 
 IMPLEMENTATION = "native"
 
 TEXT_HTML = "text/html; charset=utf-8"
 APPLICATION_JSON = "application/json"
 _PRESERVE_CONTEXT = "werkzeug.debug.preserve_context"
+# The Content-Type headers of the direct answers, made once.
+cdef tuple _HTML_HEADER = ("Content-Type", TEXT_HTML)
+cdef tuple _JSON_HEADER = ("Content-Type", APPLICATION_JSON)
 
 cdef object _HTTPException_get_response = HTTPException.get_response
 cdef object _HTTPException_get_body = HTTPException.get_body
 cdef object _HTTPException_get_headers = HTTPException.get_headers
+
+
+cdef str _decimal(Py_ssize_t number):
+    """``str(number)`` for a length (not negative)."""
+    # PERF: str() of an int goes through the general conversion of any size of
+    # int; a length fits in a few digits written here.
+    cdef char digits[24]
+    cdef Py_ssize_t start = 24
+    while True:
+        start -= 1
+        digits[start] = <char>(48 + number % 10)
+        number //= 10
+        if number == 0:
+            break
+    return PyUnicode_DecodeASCII(digits + start, 24 - start, NULL)
+
+
+cdef inline object _get(environ, key, default):
+    """``environ.get(key, default)``."""
+    # PERF: a plain dict (what PEP 3333 asks of the environ) is read without a
+    # method call; any other mapping through its own ``get``.
+    if type(environ) is dict:
+        return (<dict>environ).get(key, default)
+    return environ.get(key, default)
+
+
+cdef bint _has_lower_case(str text):
+    """``not text.isupper()``, except for ASCII text without letters (its upper
+    case is itself): whether the method is to be upper-cased."""
+    cdef const unsigned char *data
+    cdef Py_ssize_t index
+    if not PyUnicode_IS_ASCII(text):
+        return not text.isupper()
+    data = <const unsigned char *>PyUnicode_DATA(text)
+    for index in range(PyUnicode_GET_LENGTH(text)):
+        if 97 <= data[index] <= 122:  # a-z
+            return True
+    return False
 
 
 cdef class Endpoint:
@@ -98,6 +142,8 @@ cdef class Dispatcher:
         # must build JSON responses itself.
         self.json_body = json_body
         self.status_lines = status_lines
+        # Whether a request's end runs more than closing the request object
+        # (teardown functions, or classes that tear down their own way).
         self.tear_down = tear_down
         # The domain part rules are matched on, or ``None`` when it comes from
         # each request's host.
@@ -135,16 +181,30 @@ cdef class Dispatcher:
                 return response
             return response(environ, start_response)
         finally:
-            preserve = environ.get(_PRESERVE_CONTEXT)
+            preserve = _get(environ, _PRESERVE_CONTEXT, None)
             if preserve is not None:
                 preserve(context)
             if error is not None and app.should_ignore_error(error):
                 error = None
-            if self.tear_down or signals.active or context._request is not None:
-                context.tear_down(error)
-            PyContextVar_Reset(self.context_var, token)
-            if signals.active:
-                signals.popped(context)
+            # Without teardown functions or signals, the context's teardown
+            # would only close the request.
+            tear_down = self.tear_down or signals.active
+            try:
+                if tear_down:
+                    context.tear_down(error)
+            finally:
+                request = context._request
+                if request is not None:
+                    try:
+                        if not tear_down:
+                            request.close()
+                    finally:
+                        # As Flask's: the environ lets go of the request, which
+                        # ends their reference cycle without the garbage collector.
+                        request.environ["werkzeug.request"] = None
+                PyContextVar_Reset(self.context_var, token)
+                if signals.active:
+                    signals.popped(context)
 
     cpdef object dispatch(self, context, environ, start_response):
         """Match, run hooks and view; return a body list (``start_response`` done)
@@ -152,11 +212,13 @@ cdef class Dispatcher:
         cdef Endpoint endpoint
         cdef str domain
         cdef str method = environ["REQUEST_METHOD"]
-        cdef str path = environ.get("PATH_INFO", "/")
+        cdef str path = _get(environ, "PATH_INFO", "/")
         app = self.app
         # The server's string is kept when it is upper case already: its hash is
         # cached, and no new string is made.
-        if not method.isupper():
+        # PERF: an ASCII method is looked over in C for a lower-case letter (a
+        # method with no letter at all is kept too: its upper case is itself).
+        if _has_lower_case(method):
             method = method.upper()
         if not PyUnicode_IS_ASCII(path):
             # PEP 3333 hands the path over as latin-1; its bytes are UTF-8.
@@ -215,7 +277,12 @@ cdef class Dispatcher:
                 if endpoint.automatic_options and method == "OPTIONS":
                     rv = app.make_default_options_response()
                 else:
-                    rv = endpoint.view(**context.view_args)
+                    view_args = context.view_args
+                    if view_args:
+                        rv = endpoint.view(**view_args)
+                    else:
+                        # No arguments: no keyword dict to unpack (and copy).
+                        rv = endpoint.view()
         except Exception as raised:
             rv = app.handle_user_exception(raised)
         if (
@@ -225,7 +292,9 @@ cdef class Dispatcher:
             and not self.signals.active
             and not self.carries_session(environ)
         ):
-            body = self.fast_body(rv, method, start_response)
+            # The method as the server gave it: Werkzeug's response leaves out
+            # the body for exactly "HEAD".
+            body = self.fast_body(rv, environ["REQUEST_METHOD"], start_response)
             if body is not None:
                 return body
         return app.finalize_request(rv)
@@ -233,7 +302,7 @@ cdef class Dispatcher:
     cpdef bint carries_session(self, environ):
         """Whether the request may carry the session cookie (a substring test:
         it may say yes wrongly, never no wrongly)."""
-        header = environ.get("HTTP_COOKIE")
+        header = _get(environ, "HTTP_COOKIE", None)
         return header is not None and self.session_cookie in header
 
     cpdef object fast_body(self, rv, str method, start_response):
@@ -241,7 +310,7 @@ cdef class Dispatcher:
         when it is not."""
         cdef str status = "200 OK"
         cdef bytes body
-        cdef str content_type
+        cdef tuple type_header
         kind = type(rv)
         if kind is tuple:
             if len(rv) != 2 or type(rv[1]) is not int:
@@ -253,20 +322,19 @@ cdef class Dispatcher:
             kind = type(rv)
         if kind is str:
             body = PyUnicode_AsUTF8String(rv)
-            content_type = TEXT_HTML
+            type_header = _HTML_HEADER
         elif kind is bytes:
             body = rv
-            content_type = TEXT_HTML
+            type_header = _HTML_HEADER
         elif (kind is dict or kind is list) and self.json_body is not None:
             body = PyUnicode_AsUTF8String(self.json_body(rv))
-            content_type = APPLICATION_JSON
+            type_header = _JSON_HEADER
         elif isinstance(rv, HTTPException) and status == "200 OK":
             return self.error_body(rv, method, start_response)
         else:
             return None
-        start_response(
-            status, [("Content-Type", content_type), ("Content-Length", str(len(body)))]
-        )
+        # PERF: _decimal for str(len(body)).
+        start_response(status, [type_header, ("Content-Length", _decimal(len(body)))])
         if method == "HEAD":
             return []
         return [body]
@@ -289,9 +357,17 @@ cdef class Dispatcher:
         body = self.error_bodies.get(kind)
         if body is None:
             body = self.error_bodies[kind] = error.get_body().encode()
-        start_response(
-            status, [("Content-Type", TEXT_HTML), ("Content-Length", str(len(body)))]
-        )
+        start_response(status, [_HTML_HEADER, ("Content-Length", _decimal(len(body)))])
         if method == "HEAD":
             return []
         return [body]
+
+
+@cython.binding(True)
+def call_app(app, environ, start_response):
+    """``app(environ, start_response)``: the app's ``__call__``, which calls
+    ``app.wsgi_app`` (the ``Dispatcher`` after the first request)."""
+    # PERF: as the app class's ``__call__``, a compiled function: a server's
+    # call reaches the dispatcher without a Python frame. Binding, so that it
+    # is a method there, as the pure function is.
+    return app.wsgi_app(environ, start_response)

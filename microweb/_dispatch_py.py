@@ -22,6 +22,9 @@ IMPLEMENTATION = "pure"
 TEXT_HTML = "text/html; charset=utf-8"
 APPLICATION_JSON = "application/json"
 _PRESERVE_CONTEXT = "werkzeug.debug.preserve_context"
+# The Content-Type headers of the direct answers, made once.
+_HTML_HEADER = ("Content-Type", TEXT_HTML)
+_JSON_HEADER = ("Content-Type", APPLICATION_JSON)
 
 
 class Endpoint:
@@ -84,6 +87,8 @@ class Dispatcher:
         # must build JSON responses itself.
         self.json_body = json_body
         self.status_lines = status_lines
+        # Whether a request's end runs more than closing the request object
+        # (teardown functions, or classes that tear down their own way).
         self.tear_down = tear_down
         # The domain part rules are matched on, or ``None`` when it comes from
         # each request's host.
@@ -124,11 +129,25 @@ class Dispatcher:
                 preserve(context)
             if error is not None and app.should_ignore_error(error):
                 error = None
-            if self.tear_down or signals.active or context._request is not None:
-                context.tear_down(error)
-            self.context_var.reset(token)
-            if signals.active:
-                signals.popped(context)
+            # Without teardown functions or signals, the context's teardown
+            # would only close the request.
+            tear_down = self.tear_down or signals.active
+            try:
+                if tear_down:
+                    context.tear_down(error)
+            finally:
+                request = context._request
+                if request is not None:
+                    try:
+                        if not tear_down:
+                            request.close()
+                    finally:
+                        # As Flask's: the environ lets go of the request, which
+                        # ends their reference cycle without the garbage collector.
+                        request.environ["werkzeug.request"] = None
+                self.context_var.reset(token)
+                if signals.active:
+                    signals.popped(context)
 
     def dispatch(
         self, context: Any, environ: dict[str, Any], start_response: Any
@@ -199,7 +218,12 @@ class Dispatcher:
                 if endpoint.automatic_options and method == "OPTIONS":
                     rv = app.make_default_options_response()
                 else:
-                    rv = endpoint.view(**context.view_args)
+                    view_args = context.view_args
+                    if view_args:
+                        rv = endpoint.view(**view_args)
+                    else:
+                        # No arguments: no keyword dict to unpack (and copy).
+                        rv = endpoint.view()
         except Exception as raised:
             rv = app.handle_user_exception(raised)
         if (
@@ -209,7 +233,9 @@ class Dispatcher:
             and not self.signals.active
             and not self.carries_session(environ)
         ):
-            body = self.fast_body(rv, method, start_response)
+            # The method as the server gave it: Werkzeug's response leaves out
+            # the body for exactly "HEAD".
+            body = self.fast_body(rv, environ["REQUEST_METHOD"], start_response)
             if body is not None:
                 return body
         return app.finalize_request(rv)
@@ -237,20 +263,18 @@ class Dispatcher:
             kind = rv.__class__
         if kind is str:
             body = rv.encode()
-            content_type = TEXT_HTML
+            type_header = _HTML_HEADER
         elif kind is bytes:
             body = rv
-            content_type = TEXT_HTML
+            type_header = _HTML_HEADER
         elif (kind is dict or kind is list) and self.json_body is not None:
             body = self.json_body(rv).encode()
-            content_type = APPLICATION_JSON
+            type_header = _JSON_HEADER
         elif isinstance(rv, HTTPException) and status == "200 OK":
             return self.error_body(rv, method, start_response)
         else:
             return None
-        start_response(
-            status, [("Content-Type", content_type), ("Content-Length", str(len(body)))]
-        )
+        start_response(status, [type_header, ("Content-Length", str(len(body)))])
         if method == "HEAD":
             return []
         return [body]
@@ -275,9 +299,13 @@ class Dispatcher:
         body = self.error_bodies.get(kind)
         if body is None:
             body = self.error_bodies[kind] = error.get_body().encode()
-        start_response(
-            status, [("Content-Type", TEXT_HTML), ("Content-Length", str(len(body)))]
-        )
+        start_response(status, [_HTML_HEADER, ("Content-Length", str(len(body)))])
         if method == "HEAD":
             return []
         return [body]
+
+
+def call_app(app: Any, environ: dict[str, Any], start_response: Any) -> Any:
+    """``app(environ, start_response)``: the app's ``__call__``, which calls
+    ``app.wsgi_app`` (the ``Dispatcher`` after the first request)."""
+    return app.wsgi_app(environ, start_response)

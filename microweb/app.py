@@ -496,10 +496,10 @@ class App(Scaffold):
             dispatcher = self._prepare_dispatch()
         return dispatcher(environ, start_response)  # type: ignore[no-any-return]
 
-    def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> t.Iterable[bytes]:
-        return self.wsgi_app(environ, start_response)
+    #: ``app(environ, start_response)`` calls :meth:`wsgi_app`. It is a function of
+    #: the dispatch core: compiled, a server's call reaches the dispatcher without
+    #: a Python frame.
+    __call__ = dispatch.core.call_app
 
     def _prepare_dispatch(self) -> t.Any:
         """Resolve each endpoint's view and hooks once, and build the dispatcher."""

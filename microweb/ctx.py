@@ -195,6 +195,13 @@ class RequestContext(AppContext):
     #: The app context of the same app this one was pushed inside, if any.
     app_context: AppContext | None = None
 
+    @property
+    def request_context(self) -> RequestContext:  # type: ignore[override]
+        """This context: it serves the request (a property, not an attribute, so
+        that a context is no reference cycle and is freed without the garbage
+        collector)."""
+        return self
+
     def __init__(
         self,
         app: App,
@@ -203,7 +210,6 @@ class RequestContext(AppContext):
     ) -> None:
         self.app = app
         self.environ = environ
-        self.request_context = self
         if request is not None:
             self._request = request
 

@@ -68,6 +68,22 @@ def _json_body(app: App) -> t.Callable[[t.Any], str] | None:
     return None
 
 
+def _tears_down(app: App) -> bool:
+    """Whether the end of a request runs more than closing the request object:
+    teardown functions, or an app or context class that tears down its own way."""
+    from .app import App
+    from .ctx import RequestContext
+
+    cls = type(app)
+    return bool(
+        any(app.teardown_request_funcs.values())
+        or app.teardown_appcontext_funcs
+        or cls.do_teardown_request is not App.do_teardown_request
+        or cls.do_teardown_appcontext is not App.do_teardown_appcontext
+        or app.request_context_class.tear_down is not RequestContext.tear_down
+    )
+
+
 def _fixed_domain(app: App) -> str | None:
     """The domain part every request is matched on, or ``None`` when it depends on
     the request's host (host or subdomain matching, or trusted hosts to check)."""
@@ -116,9 +132,7 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
 
     for rule in app.url_map.iter_rules():
         rule._dispatch_endpoint = endpoint_for(rule)  # type: ignore[attr-defined]
-    tear_down = bool(
-        any(app.teardown_request_funcs.values()) or app.teardown_appcontext_funcs
-    )
+    tear_down = _tears_down(app)
     return dispatch_core.Dispatcher(
         app,
         app.url_map._matcher,

@@ -814,11 +814,12 @@ def microweb_app_class(core: str) -> type:
 
     This is the one place that knows how microweb pins its cores per app. It uses
     what the app offers: ``App.url_map_class`` (a ``Map`` subclass names its
-    routing core in ``Map.core``) and ``App.dispatch_core``. When microweb offers
-    neither, a process only has the core picked at import
-    (``microweb.IMPLEMENTATION``), and asking for the other one raises
-    :class:`CoreUnavailable` with ``in_child=True``: the driver then measures that
-    core in a child process with ``MICROWEB_NO_EXTENSIONS`` set or unset.
+    routing core in ``Map.core``), ``App.dispatch_core`` and ``App.__call__`` (the
+    dispatch core's ``call_app``). When microweb offers neither, a process only
+    has the core picked at import (``microweb.IMPLEMENTATION``), and asking for
+    the other one raises :class:`CoreUnavailable` with ``in_child=True``: the
+    driver then measures that core in a child process with
+    ``MICROWEB_NO_EXTENSIONS`` set or unset.
     """
     microweb = import_microweb()
     app_class = getattr(microweb, "App", None)
@@ -848,6 +849,10 @@ def microweb_app_class(core: str) -> type:
 
     pinned_map = type(f"Map_{core}", (routing.Map,), {"core": routing_core})
     namespace = {"url_map_class": pinned_map, "dispatch_core": dispatch_core}
+    if hasattr(dispatch_core, "call_app"):
+        # The app's __call__ is the dispatch core's too: the pure core's is a
+        # Python function, the compiled one's is not.
+        namespace["__call__"] = dispatch_core.call_app
     return type(f"App_{core}", (app_class,), namespace)
 
 
