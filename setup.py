@@ -9,6 +9,11 @@ extensions and decides what happens when they cannot be built:
   install (the front modules fall back to the ``_py`` twins at import time).
 * ``MICROWEB_REQUIRE_EXTENSIONS=1`` or ``CIBUILDWHEEL=1``: such a failure stops
   the build instead, so a wheel or a CI run can never be silently pure.
+* ``MICROWEB_DEBUG_BUILD=1``: a build for testing, never for shipping (``tox -e
+  debug``): no optimisation, debug symbols, C assertions on (CPython's own, in the
+  inline functions of its headers), and Cython's runtime checks on (bounds,
+  negative indices, uninitialised memoryviews, ``None``), whatever the sources'
+  ``# cython:`` headers say. GCC or Clang only.
 
 The C files Cython generates go under the build directory, never next to the
 ``.pyx`` sources, and are never shipped: every build re-cythonizes.
@@ -28,6 +33,18 @@ REQUIRE_EXTENSIONS = (
     os.environ.get("MICROWEB_REQUIRE_EXTENSIONS") == "1"
     or os.environ.get("CIBUILDWHEEL") == "1"
 )
+DEBUG_BUILD = os.environ.get("MICROWEB_DEBUG_BUILD") == "1"
+
+#: Compiler flags of a debug build. Given after Python's own (which hold -O3 and
+#: -DNDEBUG), so these win.
+DEBUG_COMPILE_ARGS = ["-O0", "-g", "-UNDEBUG"]
+#: Cython's runtime checks, on in a debug build.
+DEBUG_DIRECTIVES = {
+    "boundscheck": True,
+    "wraparound": True,
+    "initializedcheck": True,
+    "nonecheck": True,
+}
 
 # One entry per compiled core.
 EXTENSIONS = [
@@ -37,6 +54,9 @@ EXTENSIONS = [
     # module wraps), to keep one stream instead of setting one up per value.
     Extension("microweb._signing_c", ["microweb/_signing_c.pyx"], libraries=["z"]),
 ]
+if DEBUG_BUILD:
+    for _extension in EXTENSIONS:
+        _extension.extra_compile_args += DEBUG_COMPILE_ARGS
 
 CYTHON_DIRECTIVES = {
     "language_level": "3",
@@ -47,6 +67,47 @@ CYTHON_DIRECTIVES = {
     # No __test__ dict in the module: nothing uses it, and stubtest would flag it.
     "autotestdict": False,
 }
+
+
+def _without_header_directives(source: str, names: set[str]) -> str:
+    """*source* with the directives *names* taken out of its ``# cython:`` header
+    comments, which would win over the ``compiler_directives`` given to cythonize.
+    The line count stays, so line numbers still point into the real source."""
+    lines = source.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if not line.startswith("#"):
+            break  # the header comments come before anything else
+        marker, found, settings = line.partition("cython:")
+        if not found:
+            continue
+        kept = [
+            item.strip()
+            for item in settings.split(",")
+            if item.split("=", 1)[0].strip() not in names
+        ]
+        lines[index] = f"{marker}cython: {', '.join(kept)}\n" if kept else "#\n"
+    return "".join(lines)
+
+
+def _debug_sources(extensions: list[Extension], directory: str) -> None:
+    """Point each extension at a copy of its ``.pyx`` source, under *directory*,
+    whose header leaves :data:`DEBUG_DIRECTIVES` to the build."""
+    for ext in extensions:
+        sources = []
+        for source in ext.sources:
+            if not source.endswith(".pyx"):
+                sources.append(source)
+                continue
+            copy = os.path.join(directory, source)
+            os.makedirs(os.path.dirname(copy), exist_ok=True)
+            with open(source, encoding="utf-8") as original:
+                text = _without_header_directives(
+                    original.read(), set(DEBUG_DIRECTIVES)
+                )
+            with open(copy, "w", encoding="utf-8") as rewritten:
+                rewritten.write(text)
+            sources.append(copy)
+        ext.sources = sources
 
 
 class BuildFailed(Exception):
@@ -131,10 +192,14 @@ class OptionalBuildExt(build_ext):
             self._fail("Cython (3.0 or newer) is not installed")
             self.extensions = []
             return
+        directives = CYTHON_DIRECTIVES
+        if DEBUG_BUILD:
+            directives = {**CYTHON_DIRECTIVES, **DEBUG_DIRECTIVES}
+            _debug_sources(self.extensions, os.path.join(self.build_temp, "debug"))
         try:
             cythonized = cythonize(
                 self.extensions,
-                compiler_directives=CYTHON_DIRECTIVES,
+                compiler_directives=directives,
                 build_dir=os.path.join(self.build_temp, "cython"),
                 quiet=True,
             )

@@ -308,3 +308,56 @@ def resident_bytes() -> int:
     with open(STATM) as statm:
         resident_pages = int(statm.read().split()[1])
     return resident_pages * os.sysconf("SC_PAGE_SIZE")
+
+
+# -- Hypothesis profiles ------------------------------------------------------------
+
+#: Examples per fuzz test under the ``fuzz`` profile: minutes per test, not seconds.
+FUZZ_PROFILE_EXAMPLES = 20_000
+
+
+def _register_hypothesis_profiles() -> None:
+    """Register the ``fuzz`` profile (``tox -e fuzz``) and load the profile named by
+    ``HYPOTHESIS_PROFILE``, when set. Hypothesis' own ``--hypothesis-profile``
+    option works too; the variable lets tox choose without changing the command."""
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # only the Hypothesis tests need it
+        return
+    settings.register_profile(
+        "fuzz",
+        max_examples=FUZZ_PROFILE_EXAMPLES,
+        deadline=None,
+        phases=diff_phases(),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    profile = os.environ.get("HYPOTHESIS_PROFILE")
+    if profile:
+        settings.load_profile(profile)
+
+
+_register_hypothesis_profiles()
+
+
+def fuzz_settings(max_examples: int) -> Any:
+    """The Hypothesis settings of the fuzz tests (``tests/test_fuzz.py``).
+
+    An ordinary run takes *max_examples* (small: the whole file stays within a CI
+    budget). Under another profile than Hypothesis' ``default``
+    (``HYPOTHESIS_PROFILE=fuzz``, as ``tox -e fuzz`` sets, or
+    ``--hypothesis-profile=fuzz``) the profile's own ``max_examples`` applies.
+    """
+    from hypothesis import HealthCheck, settings
+
+    if hasattr(settings, "get_current_profile_name"):
+        profile = settings.get_current_profile_name()
+    else:  # an older Hypothesis: only the variable can say
+        profile = os.environ.get("HYPOTHESIS_PROFILE") or "default"
+    if profile != "default":
+        return settings(
+            settings.default,
+            deadline=None,
+            phases=diff_phases(),
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
+    return diff_settings(max_examples)

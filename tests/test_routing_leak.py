@@ -4,7 +4,9 @@ A reference leaked per call in a compiled kernel (or a cache keyed by request pa
 that never stops growing) shows up as resident memory growing with the number of
 calls. Each core does a warm-up, then a few hundred thousand calls in rounds, and the
 resident set size after the last round must stay within a small slack of the size
-after the first one.
+after the first one. The same goes for hostile input: paths that are not UTF-8, hold
+control characters or a lone surrogate, run to hundreds of segments or thousands of
+digits, and methods no client should send.
 """
 
 from __future__ import annotations
@@ -135,3 +137,70 @@ def test_refcounts_stable(map_class: type) -> None:
     after = [sys.getrefcount(obj) for obj in exercise_shared]
     assert after[0] - before[0] < 50, (before, after)
     assert after[1] - before[1] < 50, (before, after)
+
+
+# -- hostile paths and methods --------------------------------------------------------
+
+#: Paths no browser sends: not UTF-8 (as PEP 3333 hands them over), control
+#: characters, a lone surrogate, hundreds of segments, a number too long for int(),
+#: escapes and doubled slashes.
+HOSTILE_PATHS = [
+    "/caf\xc3\xa9/\xff\xfe",
+    "/users/\x00\x1f\x7f",
+    "/users/\udcff",
+    "/" + "a/" * 300,
+    "/files/" + "x/" * 300 + "y.txt",
+    "/users/" + "9" * 5_000,
+    "/users/1%2F2",
+    "//users//12//",
+    "/posts/" + "p" * 2_000,
+    "/dir",
+    "",
+]
+HOSTILE_METHODS = ["GET", "", "get", "PROPFIND", "X" * 100]
+
+
+def exercise_hostile(adapter: Any, count: int) -> None:
+    """Match every hostile path with every method, *count* times; only the
+    router's own outcomes may come out."""
+    for _ in range(count):
+        for path in HOSTILE_PATHS:
+            for method in HOSTILE_METHODS:
+                try:
+                    adapter.match(path, method)
+                except (NotFound, MethodNotAllowed, RequestRedirect):
+                    pass
+
+
+@pytest.mark.skipif(not os.path.exists(STATM), reason="needs /proc/self/statm")
+def test_hostile_match_rss_flat(map_class: type) -> None:
+    # 55 matches per iteration, 1,500 iterations per round: close to 400,000
+    # matches per core, in a few seconds.
+    adapter = leak_map(map_class).bind(SERVER)
+    exercise_hostile(adapter, 1_000)  # warm-up
+    gc.collect()
+    sizes = []
+    for _ in range(ROUNDS):
+        exercise_hostile(adapter, 1_500)
+        gc.collect()
+        sizes.append(resident_bytes())
+    growth = sizes[-1] - sizes[0]
+    assert growth < RSS_SLACK_BYTES, f"resident set grew by {growth} bytes: {sizes}"
+
+
+def test_hostile_match_traced_memory_flat(map_class: type) -> None:
+    adapter = leak_map(map_class).bind(SERVER)
+    exercise_hostile(adapter, 200)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        exercise_hostile(adapter, 100)
+        gc.collect()
+        first, _ = tracemalloc.get_traced_memory()
+        exercise_hostile(adapter, 500)
+        gc.collect()
+        second, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # 27,500 matches: even 8 bytes kept per match would be 220 KB.
+    assert second - first < 96 * 1024, (first, second)
