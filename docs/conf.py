@@ -9,8 +9,14 @@ it an error).
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import microweb
+
+# Local extensions: perf_results draws the Performance page's tables and plots from
+# docs/perf-results/*.json at build time (the plots go to docs/_generated/).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
 project = "microweb"
 author = "the microweb developers"
@@ -21,6 +27,7 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.doctest",
+    "perf_results",
 ]
 
 if os.environ.get("MICROWEB_DOCS_INTERSPHINX") == "1":
@@ -47,6 +54,6 @@ nitpicky = False
 # shell commands, config files or snippets that need a server.
 doctest_test_doctest_blocks = "default"
 
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_generated"]
 html_theme = "furo"
 html_title = f"microweb {release}"

@@ -32,6 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
@@ -325,12 +326,26 @@ def run_line(wall_seconds: float, load_before: str) -> str:
     )
 
 
-def machine_payload() -> dict[str, str]:
-    """The machine details of the JSON output."""
+def machine_payload() -> dict[str, Any]:
+    """The machine and run details of the JSON output (``perf/_report.py`` reads them).
+
+    Taken when the JSON is written, at the end of the run: ``load_average`` is the
+    1-minute load average then, ``date`` the UTC time, ``microweb_version`` and
+    ``microweb_implementation`` those of the imported microweb (``None`` when the
+    run could not import it).
+    """
+    microweb = sys.modules.get("microweb")
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "cpu": cpu_model(),
+        "system": platform.system(),
+        "machine": platform.machine(),
+        "logical_cpus": os.cpu_count(),
+        "load_average": load_average(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "microweb_version": getattr(microweb, "__version__", None),
+        "microweb_implementation": getattr(microweb, "IMPLEMENTATION", None),
     }
 
 

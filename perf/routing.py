@@ -59,6 +59,7 @@ from _harness import (
     shared_cpu_note,
     write_json,
 )
+from _report import save_plot
 
 SCALING_SIZES = (10, 100, 1_000, 10_000)
 SCALING_STREAM_LENGTH = 4096
@@ -546,44 +547,6 @@ def mismatch_section(groups: list[tuple[str, Contender]]) -> list[str]:
     return lines
 
 
-def draw_plot(path: str, main: list[Contender], scaling: list[ScalingResult], keys):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return "plot skipped: matplotlib is not installed (pip install matplotlib)"
-    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
-    labels = [c.label for c in main][::-1]
-    values = [c.median_us for c in main][::-1]
-    left.barh(labels, values, color="tab:blue")
-    left.set_xscale("log")
-    left.set_xlabel("µs per lookup (median, log scale)")
-    left.set_title("GitHub API routes (203), lower is better")
-    for index, value in enumerate(values):
-        left.text(value, index, f" {fmt_us(value)}", va="center", fontsize=8)
-    for key, label in keys:
-        points = [
-            (r.size, r.contenders[key].median_us)
-            for r in scaling
-            if not r.label and key in r.contenders and r.contenders[key].samples_us
-        ]
-        if points:
-            sizes, times = zip(*points, strict=True)
-            right.plot(sizes, times, marker="o", label=label)
-    right.set_xscale("log")
-    right.set_xlabel("number of routes")
-    right.set_ylabel("µs per lookup (median)")
-    right.set_ylim(bottom=0)
-    right.set_title("Scaling with the number of routes")
-    right.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return f"plot written to {path}"
-
-
 # -------------------------------------------------------------------------- main
 
 
@@ -859,9 +822,15 @@ def json_payload(
     settings: Settings,
     github: list[Contender],
     scaling: list[ScalingResult],
+    columns: dict[str, list[tuple[str, str]]],
     checked_groups: list[tuple[str, Contender]],
     wall_seconds: float,
 ) -> dict[str, Any]:
+    """Every sample, and what ``perf/_report.py`` needs to redraw the tables.
+
+    ``columns`` holds the (key, label) columns of the ``"scaling"`` and ``"build"``
+    tables.
+    """
     return {
         **machine_payload(),
         "rounds": settings.rounds,
@@ -873,6 +842,8 @@ def json_payload(
             "default_core": microweb.default_core,
         },
         "libraries": versions,
+        "scaling_columns": [list(column) for column in columns["scaling"]],
+        "build_columns": [list(column) for column in columns["build"]],
         "github": [
             {
                 "key": c.key,
@@ -992,21 +963,23 @@ def run(argv: list[str] | None = None) -> int:
     else:
         out.append("No router to scale (see the notes).")
     out += ["", *mismatch_section(checked_groups)]
+    columns = {"scaling": scaling_keys, "build": build_keys}
+    payload = json_payload(
+        microweb,
+        versions,
+        settings,
+        github,
+        scaling,
+        columns,
+        checked_groups,
+        wall_seconds,
+    )
     if options.plot:
-        settings.notes.append(
-            draw_plot(
-                options.plot,
-                [c for c in github if c.samples_us],
-                scaling,
-                scaling_keys,
-            )
-        )
+        # drawn from the JSON payload, as perf/report.py draws it from the file
+        settings.notes.append(save_plot("routing", payload, options.plot))
     out += notes_section(settings.notes)
     print("\n".join(out))
     if options.json:
-        payload = json_payload(
-            microweb, versions, settings, github, scaling, checked_groups, wall_seconds
-        )
         write_json(options.json, payload)
     return 1 if any(c.mismatches for _where, c in checked_groups) else 0
 

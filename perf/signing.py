@@ -342,17 +342,23 @@ def run(argv: list[str] | None = None) -> int:
             **machine_payload(),
             "rounds": rounds,
             "clock": args.clock,
+            "batch_target_ms": target_ns // 1_000_000,
+            "microweb": loaded.microweb,
+            "libraries": {"itsdangerous": version("itsdangerous")},
             "problems": problems,
             "cells": [
                 {
                     "operation": cell.operation,
                     "contender": cell.contender.name,
+                    "median_us": cell.median_us,
                     "passes": cell.passes,
                     "wall_us": cell.wall_samples_us,
                     "cpu_us": cell.cpu_samples_us,
                 }
                 for cell in cells
             ],
+            "targets": target_lines(cells),
+            "notes": notes,
         }
         write_json(args.json, payload)
     return 1 if problems else 0
