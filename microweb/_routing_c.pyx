@@ -6,16 +6,29 @@ read the two side by side. ``# PERF:`` marks where the C idiom differs and why.
 """
 
 import re
+import sys
 from urllib.parse import quote
 
-from cpython.dict cimport PyDict_GetItemWithError
-from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+cimport cython
+from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem
+from cpython.long cimport PyLong_AsSsize_t
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.unicode cimport PyUnicode_GET_LENGTH
-from libc.stdint cimport uint16_t, uint64_t
-from libc.string cimport memchr, memcmp, memcpy
+from libc.stdint cimport int32_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memchr, memcmp, memcpy, memset
+
+# A hint to fetch a cache line ahead of its use (nothing where the compiler has none).
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define _mw_prefetch(address) __builtin_prefetch(address)
+    #else
+    #define _mw_prefetch(address) ((void)0)
+    #endif
+    """
+    void _prefetch "_mw_prefetch"(const void* address) noexcept
 
 cdef extern from "Python.h":
     Py_UCS4 PyUnicode_READ_CHAR(object text, Py_ssize_t index)
@@ -138,12 +151,39 @@ cdef class Transition:
         return [found.group(index) for index in self.group_indexes]
 
 
-# PERF: a static edge as the compiled twin looks it up: hashed and compared in place
-# in the request path, so that no string is made for a segment that only steers.
-cdef struct StaticEdge:
-    uint64_t hash
-    PyObject* text
-    PyObject* state
+# PERF: the pure twin walks State objects and their ``steer`` dicts. Here
+# ``Matcher.compile`` also lays out the states the optimistic descent can reach in
+# one block of memory, depth first, a node per state: a header, the static edges as
+# an open-addressing hash table, their keys' code points and, when rules end at the
+# state, a pointer to the State and its choices. A segment then reads a line or two
+# of the block instead of a State, a dict, its key table and a key string far apart,
+# which keeps a lookup fast when a large map no longer fits in the CPU caches.
+# Offsets are from the start of the block, in int32: ``_lay_out`` refuses a block
+# of 2 GiB or more.
+cdef struct Node:
+    int32_t fallback  # the node a segment no static edge takes goes to; 0: NOWHERE
+    int32_t mask  # the size of the edge table less one; -1 when there is none
+    int32_t choices  # where the State pointer and the choices are; 0: no rule ends here
+    uint16_t choice_count
+    uint16_t plain
+
+
+cdef struct Edge:
+    uint32_t hash
+    int32_t child  # where the node it leads to starts; -1 marks an empty slot
+    int32_t key  # where the key's code points are
+    uint32_t shape  # the key's length in code points * 8 + its bytes per code point
+
+
+# The pure twin's ``state.by_method.get(method, state.any_method)``, unrolled: one
+# record per target, with the methods ``by_method`` gives it after it; the record of
+# ``any_method`` comes last, with ``methods`` -1. The rule, names and defaults are
+# copied from the target so that a plain match reads nothing else of it.
+cdef struct Choice:
+    PyObject* rule
+    PyObject* names
+    PyObject* defaults  # NULL when the target has none
+    Py_ssize_t methods  # how many method strings (interned) follow; -1: any method
 
 
 cdef uint16_t _ENDIAN_PROBE = 1
@@ -152,13 +192,52 @@ cdef uint64_t _HASH_SEED = 0x9E3779B97F4A7C15ULL
 cdef uint64_t _HASH_PRIME = 0xFF51AFD7ED558CCDULL
 
 
+cdef inline uint64_t _tail(const unsigned char* octets, Py_ssize_t count) noexcept:
+    """The *count* (0 to 7) bytes at *octets* as a little-endian number.
+
+    PERF: two overlapping loads instead of a ``memcpy`` of a variable length, whose
+    byte-wise stores the next 8-byte load of the result cannot be forwarded from.
+    """
+    cdef uint32_t low4, high4
+    cdef uint16_t low2, high2
+    if count >= 4:
+        memcpy(&low4, octets, 4)
+        memcpy(&high4, octets + count - 4, 4)
+        return <uint64_t>low4 | (<uint64_t>high4 << ((count - 4) * 8))
+    if count >= 2:
+        memcpy(&low2, octets, 2)
+        memcpy(&high2, octets + count - 2, 2)
+        return <uint64_t>low2 | (<uint64_t>high2 << ((count - 2) * 8))
+    if count == 1:
+        return octets[0]
+    return 0
+
+
+cdef inline bint _same_bytes(
+    const unsigned char* left, const unsigned char* right, Py_ssize_t size
+) noexcept:
+    """``memcmp(left, right, size) == 0``, inlined for the short keys of a route."""
+    cdef uint64_t left_chunk, right_chunk
+    while size >= 8:
+        memcpy(&left_chunk, left, 8)
+        memcpy(&right_chunk, right, 8)
+        if left_chunk != right_chunk:
+            return False
+        left += 8
+        right += 8
+        size -= 8
+    if _LITTLE_ENDIAN:
+        return _tail(left, size) == _tail(right, size)
+    return memcmp(left, right, size) == 0
+
+
 cdef inline uint64_t _mix(uint64_t value, uint64_t chunk) noexcept:
     value = (value ^ chunk) * _HASH_PRIME
     return value ^ (value >> 29)
 
 
 cdef inline uint64_t _hash_span(
-    int kind, void* data, Py_ssize_t start, Py_ssize_t end
+    int kind, const void* data, Py_ssize_t start, Py_ssize_t end
 ) noexcept:
     """Hash the code points of ``text[start:end]``, eight at a time.
 
@@ -182,9 +261,8 @@ cdef inline uint64_t _hash_span(
             value = _mix(value, chunk)
             octets += 8
             index -= 8
-        chunk = 0
         if index:
-            memcpy(&chunk, octets, index)
+            chunk = _tail(octets, index)
             shift = 8
     else:
         for index in range(start, end):
@@ -204,7 +282,7 @@ cdef inline uint64_t _hash_span(
 
 
 cdef inline Py_ssize_t _segment_end(
-    int kind, void* data, Py_ssize_t start, Py_ssize_t length
+    int kind, const void* data, Py_ssize_t start, Py_ssize_t length
 ) noexcept:
     """The index of the next slash at or after *start*, or *length*."""
     cdef const char* octets
@@ -220,6 +298,96 @@ cdef inline Py_ssize_t _segment_end(
     return length
 
 
+cdef inline uint32_t _fold(uint64_t hash) noexcept:
+    return <uint32_t>(hash ^ (hash >> 32))
+
+
+cdef inline Py_ssize_t _static_child(
+    const char* block,
+    const Node* node,
+    int kind,
+    const void* data,
+    Py_ssize_t start,
+    Py_ssize_t end,
+) noexcept:
+    """Where the node the static edge for ``path[start:end]`` leads to starts, or -1."""
+    cdef const Edge* edges
+    cdef const char* key
+    cdef uint32_t hash
+    cdef Py_ssize_t slot, length, index, probes
+    cdef int key_kind
+    if node.mask < 0:
+        return -1
+    edges = <const Edge*>(node + 1)
+    hash = _fold(_hash_span(kind, data, start, end))
+    length = end - start
+    slot = hash & <uint32_t>node.mask
+    # A table may be full: at most one probe per slot.
+    for probes in range(node.mask + 1):
+        if edges[slot].child < 0:
+            break
+        if edges[slot].hash == hash and (edges[slot].shape >> 3) == length:
+            key = block + edges[slot].key
+            key_kind = edges[slot].shape & 7
+            if key_kind == kind:
+                if _same_bytes(
+                    <const unsigned char*>key,
+                    <const unsigned char*>data + start * kind,
+                    length * kind,
+                ):
+                    return edges[slot].child
+            else:
+                for index in range(length):
+                    if PyUnicode_READ(key_kind, key, index) != PyUnicode_READ(
+                        kind, data, start + index
+                    ):
+                        break
+                else:
+                    return edges[slot].child
+        slot = (slot + 1) & node.mask
+    return -1
+
+
+cdef inline bint _same_text(PyObject* known, str text) noexcept:
+    """Whether the interned string *known* equals *text*."""
+    cdef Py_ssize_t length
+    if known == <PyObject*>text:
+        return True
+    length = PyUnicode_GET_LENGTH(text)
+    # Equal strings are stored alike (PEP 393: the narrowest kind that holds them).
+    return (
+        PyUnicode_GET_LENGTH(<object>known) == length
+        and PyUnicode_KIND(<object>known) == PyUnicode_KIND(text)
+        and _same_bytes(
+            <const unsigned char*>PyUnicode_DATA(<object>known),
+            <const unsigned char*>PyUnicode_DATA(text),
+            length * PyUnicode_KIND(text),
+        )
+    )
+
+
+cdef inline const Choice* _choose(
+    const char* block, const Node* node, str method
+) noexcept:
+    """The choice of *node* for *method*, or NULL."""
+    cdef const char* place = block + node.choices + sizeof(PyObject*)
+    cdef const Choice* choice
+    cdef PyObject** methods
+    cdef Py_ssize_t index, position
+    if node.choices == 0:
+        return NULL
+    for index in range(node.choice_count):
+        choice = <const Choice*>place
+        if choice.methods < 0:
+            return choice
+        methods = <PyObject**>(choice + 1)
+        for position in range(choice.methods):
+            if _same_text(methods[position], method):
+                return choice
+        place += sizeof(Choice) + choice.methods * sizeof(PyObject*)
+    return NULL
+
+
 cdef class State:
     """A node of the state machine: the rules ending here and the ways onward."""
 
@@ -228,14 +396,14 @@ cdef class State:
     cdef public list targets
     cdef public dict by_method
     cdef public Target any_method
-    # PERF: the pure twin's ``steer`` dict is the hash table below plus a test for
+    # PERF: the pure twin's ``steer`` dict is the node's edge table and the test for
     # the empty segment in the walk.
     cdef public State default
     cdef public tuple captures
     cdef public tuple positions
     cdef public bint plain
-    cdef StaticEdge* _edges
-    cdef Py_ssize_t _mask
+    # Where this state's node starts in its matcher's block; -1 when it has none.
+    cdef Py_ssize_t _node
 
     def __init__(self):
         self.static = {}
@@ -247,93 +415,48 @@ cdef class State:
         self.captures = ()
         self.positions = ()
         self.plain = True
-
-    def __dealloc__(self):
-        PyMem_Free(self._edges)
-
-    cdef int _index_static(self) except -1:
-        """Lay the static edges out as an open-addressing hash table."""
-        cdef Py_ssize_t size = 1
-        cdef Py_ssize_t slot
-        cdef uint64_t hash
-        cdef str text
-        PyMem_Free(self._edges)
-        self._edges = NULL
-        self._mask = -1
-        if not self.static:
-            return 0
-        while size < 2 * len(self.static):
-            size *= 2
-        self._edges = <StaticEdge*>PyMem_Malloc(size * sizeof(StaticEdge))
-        if self._edges == NULL:
-            raise MemoryError()
-        for slot in range(size):
-            self._edges[slot].text = NULL
-        self._mask = size - 1
-        for text, state in self.static.items():
-            hash = _hash_span(PyUnicode_KIND(text), PyUnicode_DATA(text), 0, len(text))
-            slot = hash & self._mask
-            while self._edges[slot].text != NULL:
-                slot = (slot + 1) & self._mask
-            self._edges[slot].hash = hash
-            self._edges[slot].text = <PyObject*>text
-            self._edges[slot].state = <PyObject*>state
-        return 0
-
-    cdef State _static_span(
-        self, int kind, void* data, Py_ssize_t start, Py_ssize_t end, uint64_t hash
-    ):
-        """The static edge for the path's ``[start:end]`` whose hash is *hash*."""
-        cdef Py_ssize_t slot, length, index
-        cdef object text
-        cdef int text_kind
-        if self._mask < 0:
-            return None
-        slot = hash & self._mask
-        length = end - start
-        while self._edges[slot].text != NULL:
-            if self._edges[slot].hash == hash:
-                text = <object>self._edges[slot].text
-                if PyUnicode_GET_LENGTH(text) == length:
-                    text_kind = PyUnicode_KIND(text)
-                    if text_kind == kind:
-                        if memcmp(
-                            PyUnicode_DATA(text),
-                            <char*>data + start * kind,
-                            length * kind,
-                        ) == 0:
-                            return <State>self._edges[slot].state
-                    else:
-                        for index in range(length):
-                            if PyUnicode_READ(
-                                text_kind, PyUnicode_DATA(text), index
-                            ) != PyUnicode_READ(kind, data, start + index):
-                                break
-                        else:
-                            return <State>self._edges[slot].state
-            slot = (slot + 1) & self._mask
-        return None
+        self._node = -1
 
 
-# Where the optimistic descent goes when it cannot follow: it stays there.
+# Where the optimistic descent goes when it cannot follow: it stays there. Its node
+# is the first of every block.
 cdef State NOWHERE = State()
+NOWHERE._node = 0
 # PERF: the walk notes where each dynamic edge's segment starts and ends; a path that
 # takes more dynamic edges than this goes to the full search.
 cdef enum:
     MAX_CAPTURES = 32
 
 
+# Not picklable: Cython's generated pickling would turn the block pointer into bytes
+# and back, and free what it did not allocate. (A map does not pickle anyway: its
+# lock cannot.)
+@cython.auto_pickle(False)
 cdef class Matcher:
     """Werkzeug's matching semantics over a segment state machine."""
 
     cdef public bint merge_slashes
     cdef State _root
-    cdef dict _static_paths
+    cdef dict _names
+    # PERF: per domain, where the node of the state after the leading slash starts,
+    # from which the walk sets out; the pure twin keeps the domain's state and its
+    # static paths (see ``match``).
+    cdef dict _domains
+    cdef Py_ssize_t _start  # ``_domains.get("", -1)``
+    cdef char* _block
+    # What the block points to, held here so that it lives as long as the block.
+    cdef list _held
 
     def __init__(self, bint merge_slashes):
         self.merge_slashes = merge_slashes
         self._root = State()
-        self._static_paths = {}
+        self._names = {}
+        self._domains = {}
+        self._start = -1
+        self._held = []
+
+    def __dealloc__(self):
+        PyMem_Free(self._block)
 
     def add(self, list parts, Target target, frozenset claimed):
         """Add a rule's parts; return the earlier rule that shadows it, if any.
@@ -364,16 +487,21 @@ cdef class Matcher:
                 or not earlier.methods.isdisjoint(claimed)
             ):
                 return earlier.rule
+        # Equal tuples of names are shared, their strings interned: a lookup then
+        # reads the same few objects whatever rule it ends at.
+        names = tuple([sys.intern(name) for name in target.names])
+        target.names = self._names.setdefault(names, names)
         state.targets.append(target)
         return None
 
     def compile(self):
-        """Order the dynamic edges and build the lookup tables; call after adding."""
-        self._static_paths = {}
+        """Order the dynamic edges and build the lookup tables; call after adding.
+
+        The request path is not normalised before the walk; ``match`` sends a path
+        that does not start with exactly one slash to the full search, normalised.
+        """
         _compile_state(self._root, (), (), -2)
-        for domain, state in self._root.static.items():
-            paths = self._static_paths.setdefault(domain, {})
-            _collect_static_paths(state, [], paths)
+        self._lay_out()
 
     def match(self, str domain, str path_info, str method):
         """Match *path_info* on *domain* for *method*.
@@ -382,96 +510,118 @@ cdef class Matcher:
         be redirected to *new_path*, and ``(None, allowed_methods)`` otherwise (an
         empty set means nothing matched at all).
         """
-        cdef str path
         cdef Py_ssize_t length = PyUnicode_GET_LENGTH(path_info)
-        cdef State state
-        cdef State following
-        cdef Target target
         cdef PyObject* found
-        cdef list values
-        cdef Py_ssize_t index, start, end, count
+        cdef const char* block
+        cdef const Node* node
+        cdef const Choice* choice
+        cdef Py_ssize_t index, start, end, count, child
         cdef Py_ssize_t starts[MAX_CAPTURES]
         cdef Py_ssize_t ends[MAX_CAPTURES]
         cdef int kind
-        cdef void* data
-        cdef dict args
+        cdef const void* data
+        cdef object rule
+        cdef PyObject* rule_pointer
         cdef tuple names
-        if length > 0 and PyUnicode_READ_CHAR(path_info, 0) == u"/" and (
-            length == 1 or PyUnicode_READ_CHAR(path_info, 1) != u"/"
+        cdef object defaults
+        cdef dict args
+        cdef list values
+        cdef State state
+        cdef Target target
+        # PERF: the pure twin lets the walk turn away a path without exactly one
+        # leading slash, through the domain's state and a dead end after "//";
+        # here two characters read in place do it, and the walk starts after the
+        # slash. PERF: no static-path dict either: walking a static path through
+        # the block costs about what hashing the whole path would.
+        if (
+            length > 0
+            and PyUnicode_READ_CHAR(path_info, 0) == 47  # "/"
+            and (length == 1 or PyUnicode_READ_CHAR(path_info, 1) != 47)
         ):
-            path = path_info
-        else:
-            path = "/" + path_info.lstrip("/") if length else ""
-        # PERF: borrowed references from PyDict_GetItem: no reference counting and no
-        # default object on the miss path.
-        found = PyDict_GetItemWithError(self._static_paths, domain)
-        if found is not NULL:
-            found = PyDict_GetItemWithError(<dict>found, path)
-            if found is not NULL:
-                state = <State>found
-                target = _target_for(state, method)
-                if target is not None:
-                    if target.defaults is None:
-                        return target.rule, {}
-                    return target.rule, dict(target.defaults)
-        found = PyDict_GetItemWithError(self._root.static, domain)
-        if found is not NULL:
-            state = <State>found
-            # PERF: the pure twin splits the path; here the walk reads it in place and
-            # notes the spans the dynamic edges take, to slice them once at the end.
-            kind = PyUnicode_KIND(path)
-            data = PyUnicode_DATA(path)
-            length = PyUnicode_GET_LENGTH(path)
-            start = 0
-            count = 0
-            while True:
-                end = _segment_end(kind, data, start, length)
-                following = state._static_span(
-                    kind, data, start, end, _hash_span(kind, data, start, end)
-                )
-                if following is None:
-                    following = state.default
-                    if end == start or following is NOWHERE or count == MAX_CAPTURES:
-                        state = NOWHERE
+            # PERF: a map that matches neither subdomains nor hosts has one domain,
+            # "": where its walk starts is at hand, without a dict lookup.
+            child = self._start
+            if PyUnicode_GET_LENGTH(domain):
+                found = PyDict_GetItemWithError(self._domains, domain)
+                child = -1 if found is NULL else PyLong_AsSsize_t(<object>found)
+            if child >= 0:
+                block = self._block
+                node = <const Node*>(block + child)
+                kind = PyUnicode_KIND(path_info)
+                data = PyUnicode_DATA(path_info)
+                start = 1
+                count = 0
+                # PERF: the pure twin splits the path; here the walk reads it in
+                # place and notes the spans the dynamic edges take, to slice them
+                # once at the end.
+                while True:
+                    end = _segment_end(kind, data, start, length)
+                    child = _static_child(block, node, kind, data, start, end)
+                    if child < 0:
+                        child = node.fallback
+                        if end == start or count == MAX_CAPTURES:
+                            child = 0
+                        elif child:
+                            starts[count] = start
+                            ends[count] = end
+                            count += 1
+                    node = <const Node*>(block + child)
+                    # A node may run into a second cache line: ask for it now, while
+                    # the first is on its way.
+                    _prefetch(<const char*>node + 64)
+                    if child == 0 or end == length:
                         break
-                    starts[count] = start
-                    ends[count] = end
-                    count += 1
-                state = following
-                if end == length:
-                    break
-                start = end + 1
-            target = _target_for(state, method)
-            if target is not None:
-                if state.plain:
-                    # Every edge on the way takes any non-empty segment, and no
-                    # converter changes its value: nothing to check or convert.
-                    # PERF: the pure twin spells out dicts of up to three entries;
-                    # here one loop is as fast.
-                    args = {}
-                    names = target.names
-                    for index in range(count):
-                        args[<object>PyTuple_GET_ITEM(names, index)] = (
-                            PyUnicode_Substring(path, starts[index], ends[index])
-                        )
-                    if target.defaults is not None:
-                        args.update(target.defaults)
-                    return target.rule, args
-                values = _check_captures(
-                    state,
-                    [
-                        PyUnicode_Substring(path, starts[index], ends[index])
-                        for index in range(count)
-                    ],
-                )
-                if values is not None:
-                    try:
-                        return target.rule, target.convert(values)
-                    except ValueError:
-                        # The full search would reach this same target first: only
-                        # the methods it saw on the way are still to be learned.
-                        return None, self._allowed(domain, path, method)
-        return self._search(domain, path, method)
+                    start = end + 1
+                choice = _choose(block, node, method)
+                if choice != NULL:
+                    # Read out of the block before anything allocates: Python code
+                    # run by an allocation may recompile the matcher and free the
+                    # block (not the objects it points to, which the map holds).
+                    # The rule is only asked for here and touched at the end: in a
+                    # large map it is rarely in the cache, and the wait then
+                    # overlaps building the arguments.
+                    rule_pointer = choice.rule
+                    _prefetch(rule_pointer)
+                    names = <tuple>choice.names
+                    defaults = None if choice.defaults == NULL else (
+                        <object>choice.defaults
+                    )
+                    if node.plain:
+                        # Every edge on the way takes any non-empty segment, and no
+                        # converter changes its value: nothing to check or convert.
+                        # PERF: the pure twin spells out dicts of up to three
+                        # entries; here one loop is as fast.
+                        args = {}
+                        for index in range(count):
+                            PyDict_SetItem(
+                                args,
+                                <object>PyTuple_GET_ITEM(names, index),
+                                PyUnicode_Substring(
+                                    path_info, starts[index], ends[index]
+                                ),
+                            )
+                        if defaults is not None:
+                            args.update(defaults)
+                        return <object>rule_pointer, args
+                    rule = <object>rule_pointer
+                    state = <State>(<PyObject**>(block + node.choices))[0]
+                    target = state.by_method.get(method, state.any_method)
+                    values = _check_captures(
+                        state,
+                        [
+                            PyUnicode_Substring(path_info, starts[index], ends[index])
+                            for index in range(count)
+                        ],
+                    )
+                    if values is not None:
+                        try:
+                            return rule, target.convert(values)
+                        except ValueError:
+                            # The full search would reach this same target first:
+                            # only the methods it saw on the way are still to be
+                            # learned.
+                            return None, self._allowed(domain, path_info, method)
+        return self._search(domain, _normalised(path_info), method)
 
     def _allowed(self, str domain, str path, str method):
         """The methods the full search sees before its first match."""
@@ -505,13 +655,51 @@ cdef class Matcher:
         except ValueError:
             return None, allowed
 
+    cdef int _lay_out(self) except -1:
+        """Build the block: NOWHERE's node, then each domain's, depth first."""
+        cdef list order = [NOWHERE]
+        cdef Py_ssize_t total = sizeof(Node)
+        cdef State state
+        cdef char* block
+        cdef char* old_block
+        cdef dict domains = {}
+        for state in self._root.static.values():
+            _reach(state, order)
+        for state in order[1:]:
+            state._node = total
+            total += _node_size(state)
+            if total > 0x7FFFFFFF:
+                raise MemoryError("the routing table needs 2 GiB or more")
+        block = <char*>PyMem_Malloc(total)
+        if block == NULL:
+            raise MemoryError()
+        memset(block, 0, total)
+        held = []
+        for state in order:
+            _fill_node(block, state, held)
+        for domain, state in self._root.static.items():
+            if "" in state.static:
+                domains[domain] = (<State>state.static[""])._node
+        # The old tables and the new ones are swapped with no Python code between
+        # the assignments (what they replace is released after): a match sees the
+        # one or the other, never a mix.
+        old_block = self._block
+        old_domains = self._domains
+        old_held = self._held
+        self._block = block
+        self._domains = domains
+        self._start = domains.get("", -1)
+        self._held = held
+        PyMem_Free(old_block)
+        del old_domains, old_held
+        return 0
 
-# PERF: the pure twin reads ``state.by_method.get(method, state.any_method)`` inline.
-cdef inline Target _target_for(State state, str method):
-    cdef PyObject* found = PyDict_GetItemWithError(state.by_method, method)
-    if found is not NULL:
-        return <Target>found
-    return state.any_method
+
+cdef str _normalised(str path_info):
+    """*path_info* with exactly one leading slash, as Werkzeug matches it."""
+    if path_info[:1] == "/" and path_info[1:2] != "/":
+        return path_info
+    return "/" + path_info.lstrip("/") if path_info else ""
 
 
 cdef void _compile_state(
@@ -524,7 +712,6 @@ cdef void _compile_state(
     """
     cdef Target target
     cdef Transition transition
-    state._index_static()
     state.dynamic.sort(key=_transition_weight)
     state.by_method = {}
     state.any_method = None
@@ -546,6 +733,7 @@ cdef void _compile_state(
         and (<Transition>transition).max_length < 0
         for transition in captures
     )
+    state._node = -1
     for child in state.static.values():
         _compile_state(child, captures, positions, index + 1)
     for transition in state.dynamic:
@@ -560,6 +748,10 @@ cdef void _compile_state(
             )
 
 
+# PERF: the pure twin's ``_dead_end`` has no use here: ``match`` reads the leading
+# slashes itself.
+
+
 cdef Target _first_accepting(list targets, str method):
     cdef Target target
     for target in targets:
@@ -572,13 +764,135 @@ def _transition_weight(Transition transition):
     return transition.weight
 
 
-cdef void _collect_static_paths(State state, list segments, dict paths) except *:
+# PERF: in place of the pure twin's ``_collect_static_paths``, the three functions
+# below lay the block out.
+
+
+cdef void _reach(State state, list order) except *:
+    """Append *state* and the states the descent reaches from it, depth first."""
+    if state._node >= 0:
+        return
+    state._node = 0  # seen; the real offset comes later
+    order.append(state)
+    for child in state.static.values():
+        _reach(child, order)
+    if state.default is not NOWHERE:
+        _reach(state.default, order)
+
+
+cdef inline Py_ssize_t _aligned(Py_ssize_t size, Py_ssize_t alignment) noexcept:
+    return (size + alignment - 1) & ~(alignment - 1)
+
+
+cdef inline Py_ssize_t _table_size(Py_ssize_t count) noexcept:
+    """Slots for *count* static edges: a power of two, no fewer."""
+    cdef Py_ssize_t size = 1
+    if count == 0:
+        return 0
+    while size < count:
+        size *= 2
+    return size
+
+
+cdef list _choices(State state):
+    """``[(target, [method, ...]), ...]``: what ``_fill_node`` writes as choices."""
+    cdef list choices = []
+    cdef dict methods_of = {}
+    for method, target in state.by_method.items():
+        if target not in methods_of:
+            methods_of[target] = []
+            choices.append((target, methods_of[target]))
+        methods_of[target].append(sys.intern(method))
+    if state.any_method is not None:
+        choices.append((state.any_method, None))
+    return choices
+
+
+cdef Py_ssize_t _node_size(State state) except -1:
+    cdef Py_ssize_t size = sizeof(Node) + _table_size(len(state.static)) * sizeof(Edge)
+    cdef str key
+    for key in state.static:
+        size += PyUnicode_GET_LENGTH(key) * PyUnicode_KIND(key)
+        size = _aligned(size, PyUnicode_KIND(key))
+    size = _aligned(size, sizeof(PyObject*))
     if state.targets:
-        paths["/".join(segments)] = state
-    for segment, child in state.static.items():
-        segments.append(segment)
-        _collect_static_paths(child, segments, paths)
-        segments.pop()
+        size += sizeof(PyObject*)
+        for _target, methods in _choices(state):
+            size += sizeof(Choice) + (0 if methods is None else len(methods)) * sizeof(
+                PyObject*
+            )
+    return size
+
+
+cdef int _fill_node(
+    char* block, State state, list held
+) except -1:
+    """Write *state*'s node where ``state._node`` says."""
+    cdef Node* node = <Node*>(block + state._node)
+    cdef Edge* edges = <Edge*>(node + 1)
+    cdef Py_ssize_t size = _table_size(len(state.static))
+    cdef Py_ssize_t place = state._node + sizeof(Node) + size * sizeof(Edge)
+    cdef Py_ssize_t slot, length, position
+    cdef uint32_t hash
+    cdef Choice* choice
+    cdef PyObject** methods
+    cdef str key
+    cdef State child
+    cdef Target target
+    node.fallback = <int32_t>state.default._node
+    node.mask = <int32_t>(size - 1)
+    node.plain = state.plain
+    for slot in range(size):
+        edges[slot].child = -1
+    for key, child in state.static.items():
+        length = PyUnicode_GET_LENGTH(key)
+        hash = _fold(_hash_span(PyUnicode_KIND(key), PyUnicode_DATA(key), 0, length))
+        slot = hash & <uint32_t>node.mask
+        while edges[slot].child >= 0:
+            slot = (slot + 1) & node.mask
+        edges[slot].hash = hash
+        edges[slot].child = <int32_t>child._node
+        edges[slot].key = <int32_t>place
+        edges[slot].shape = <uint32_t>(length * 8 + PyUnicode_KIND(key))
+        memcpy(block + place, PyUnicode_DATA(key), length * PyUnicode_KIND(key))
+        place = _aligned(place + length * PyUnicode_KIND(key), PyUnicode_KIND(key))
+    place = _aligned(place, sizeof(PyObject*))
+    if not state.targets:
+        return 0
+    node.choices = <int32_t>place
+    held.append(state)
+    (<PyObject**>(block + place))[0] = <PyObject*>state
+    place += sizeof(PyObject*)
+    for target, method_list in _choices(state):
+        choice = <Choice*>(block + place)
+        _fill_choice(choice, target, held)
+        choice.methods = -1
+        place += sizeof(Choice)
+        if method_list is not None:
+            choice.methods = len(method_list)
+            methods = <PyObject**>(choice + 1)
+            for position, method in enumerate(method_list):
+                held.append(method)
+                methods[position] = <PyObject*>method
+            place += choice.methods * sizeof(PyObject*)
+        if node.choice_count == 0xFFFF:
+            raise MemoryError("too many rules on one path")
+        node.choice_count += 1
+    return 0
+
+
+cdef int _fill_choice(
+    Choice* choice, Target target, list held
+) except -1:
+    held.append(target.rule)
+    held.append(target.names)
+    choice.rule = <PyObject*>target.rule
+    choice.names = <PyObject*>target.names
+    choice.defaults = NULL
+    if target.defaults is not None:
+        held.append(target.defaults)
+        choice.defaults = <PyObject*>target.defaults
+    return 0
 
 
 # PERF: the pure twin picks the segments out of the split path by position; here

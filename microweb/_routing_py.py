@@ -12,7 +12,10 @@ Two shortcuts give the same answer faster:
   this is the first branch of the depth-first search, so its answer is the search's.
 
 Only a miss, a redirect, a 405, an edge that takes the rest of the path, or a check
-that fails runs the full search.
+that fails runs the full search. Neither shortcut needs the path normalised first: no
+static path starts with ``//``, and the descent cannot reach a rule from a path that
+does not start with exactly one slash (see :meth:`Matcher.compile`), so the leading
+slashes are only looked at on the way to the full search.
 
 A part, as the front module passes it, is a tuple::
 
@@ -26,6 +29,7 @@ converter, checked by length alone, with no regular expression.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 from urllib.parse import quote
 
@@ -160,6 +164,7 @@ class State:
         "default",
         "captures",
         "positions",
+        "arity",
         "plain",
     )
 
@@ -176,6 +181,7 @@ class State:
         # The dynamic edges on the way here, and which segment each one took.
         self.captures: tuple[Transition, ...] = ()
         self.positions: tuple[int, ...] = ()
+        self.arity = 0  # len(positions), read without a call
         self.plain = True
 
 
@@ -189,7 +195,9 @@ class Matcher:
     def __init__(self, merge_slashes: bool) -> None:
         self.merge_slashes = merge_slashes
         self._root = State()
-        self._static_paths: dict[str, dict[str, State]] = {}
+        self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # Per domain: its static paths, and the state the descent starts from.
+        self._domains: dict[str, tuple[dict[str, State], State]] = {}
 
     def add(
         self,
@@ -223,16 +231,35 @@ class Matcher:
                 or not earlier.methods.isdisjoint(claimed)
             ):
                 return earlier.rule
+        # Equal tuples of names are shared, their strings interned: a lookup then
+        # reads the same few objects whatever rule it ends at.
+        names = tuple([sys.intern(name) for name in target.names])
+        target.names = self._names.setdefault(names, names)
         state.targets.append(target)
         return None
 
     def compile(self) -> None:
-        """Order the dynamic edges and build the lookup tables; call after adding."""
-        self._static_paths = {}
+        """Order the dynamic edges and build the lookup tables; call after adding.
+
+        The request path is not normalised before the shortcuts. A path that does not
+        start with exactly one slash must not reach a rule: the domain's state steers
+        only ``""`` onward (every rule starts with a slash), and the state after
+        ``//`` is given no way onward, so a path starting ``//`` that is not ``/``
+        itself ends nowhere and goes to the full search, normalised.
+        """
         _compile_state(self._root, (), (), -2)
+        domains = {}
         for domain, state in self._root.static.items():
-            paths = self._static_paths.setdefault(domain, {})
+            paths: dict[str, State] = {}
             _collect_static_paths(state, [], paths)
+            domains[domain] = (paths, state)
+            slash = state.static.get("")
+            if slash is None:
+                continue
+            empty = slash.static.get("")
+            if empty is not None and (empty.static or empty.dynamic):
+                slash.steer[""] = _dead_end(empty)
+        self._domains = domains
 
     def match(self, domain: str, path_info: str, method: str) -> tuple[Any, Any]:
         """Match *path_info* on *domain* for *method*.
@@ -241,22 +268,17 @@ class Matcher:
         be redirected to *new_path*, and ``(None, allowed_methods)`` otherwise (an
         empty set means nothing matched at all).
         """
-        if path_info[:1] == "/" and path_info[1:2] != "/":
-            path = path_info
-        else:
-            path = "/" + path_info.lstrip("/") if path_info else ""
-        paths = self._static_paths.get(domain)
-        if paths is not None:
-            state = paths.get(path)
-            if state is not None:
-                target = state.by_method.get(method, state.any_method)
+        entry = self._domains.get(domain)
+        if entry is not None:
+            paths, state = entry
+            found = paths.get(path_info)
+            if found is not None:
+                target = found.by_method.get(method, found.any_method)
                 if target is not None:
                     if target.defaults is None:
                         return target.rule, {}
                     return target.rule, dict(target.defaults)
-        state = self._root.static.get(domain)
-        if state is not None:
-            parts = path.split("/")
+            parts = path_info.split("/")
             for part in parts:
                 state = state.steer.get(part, state.default)
             target = state.by_method.get(method, state.any_method)
@@ -268,7 +290,7 @@ class Matcher:
                     # for the zero to three arguments most rules have.
                     names = target.names
                     positions = state.positions
-                    count = len(positions)
+                    count = state.arity
                     if count == 0:
                         args = {}
                     elif count == 1:
@@ -299,8 +321,8 @@ class Matcher:
                     except ValueError:
                         # The full search would reach this same target first: only
                         # the methods it saw on the way are still to be learned.
-                        return None, self._allowed(domain, path, method)
-        return self._search(domain, path, method)
+                        return None, self._allowed(domain, path_info, method)
+        return self._search(domain, _normalised(path_info), method)
 
     def _allowed(self, domain: str, path: str, method: str) -> set[str]:
         """The methods the full search sees before its first match."""
@@ -337,6 +359,13 @@ class Matcher:
             return None, allowed
 
 
+def _normalised(path_info: str) -> str:
+    """*path_info* with exactly one leading slash, as Werkzeug matches it."""
+    if path_info[:1] == "/" and path_info[1:2] != "/":
+        return path_info
+    return "/" + path_info.lstrip("/") if path_info else ""
+
+
 def _compile_state(
     state: State,
     captures: tuple[Transition, ...],
@@ -366,6 +395,7 @@ def _compile_state(
         state.steer.setdefault("", NOWHERE)
     state.captures = captures
     state.positions = positions
+    state.arity = len(positions)
     state.plain = all(
         transition.min_length == 1 and transition.max_length < 0
         for transition in captures
@@ -384,6 +414,20 @@ def _compile_state(
             )
 
 
+def _dead_end(state: State) -> State:
+    """A copy of *state* that matches what *state* matches, but leads nowhere."""
+    dead_end = State()
+    dead_end.targets = state.targets
+    dead_end.by_method = state.by_method
+    dead_end.any_method = state.any_method
+    dead_end.default = NOWHERE
+    dead_end.captures = state.captures
+    dead_end.positions = state.positions
+    dead_end.arity = state.arity
+    dead_end.plain = state.plain
+    return dead_end
+
+
 def _first_accepting(targets: list[Target], method: str) -> Target:
     for target in targets:
         if target.accepts(method):
@@ -398,7 +442,8 @@ def _transition_weight(transition: Transition) -> Any:
 def _collect_static_paths(
     state: State, segments: list[str], paths: dict[str, State]
 ) -> None:
-    if state.targets:
+    # A path starting with "//" is left to the search, which normalises it first.
+    if state.targets and not (len(segments) > 2 and segments[1] == ""):
         paths["/".join(segments)] = state
     for segment, child in state.static.items():
         segments.append(segment)

@@ -287,6 +287,14 @@ def core_contender(
 
 def build_falcon_contender(routes: list[Route], stream: list[Request]) -> Contender:
     """Falcon routes per path; the method is looked up on the resource afterwards."""
+    find, build_seconds = build_falcon_router(routes, stream[0].path)
+    return falcon_contender(find, build_seconds, stream)
+
+
+def build_falcon_router(
+    routes: list[Route], first_path: str
+) -> tuple[Callable[[str], Any], float]:
+    """Falcon's ``CompiledRouter.find`` for *routes*, and its build time in seconds."""
     from falcon.routing import CompiledRouter
 
     def responder(self, req, resp, **params):  # pragma: no cover - never called
@@ -306,8 +314,14 @@ def build_falcon_contender(routes: list[Route], stream: list[Request]) -> Conten
         resource = type("Resource", (), namespace)()
         router.add_route(template, resource)
     find = router.find
-    find(stream[0].path)  # compiles the generated finder
-    build_seconds = time.perf_counter() - start
+    find(first_path)  # compiles the generated finder
+    return find, time.perf_counter() - start
+
+
+def falcon_contender(
+    find: Callable[[str], Any], build_seconds: float, stream: list[Request]
+) -> Contender:
+    """Times ``router.find(path)`` over *stream*."""
     contender = Contender(
         "falcon",
         "falcon.routing.CompiledRouter",
@@ -661,10 +675,22 @@ def measure_github(
     return contenders
 
 
+#: The scaling table's columns after the Werkzeug-shaped routers: Falcon's router
+#: (a peer that routes by path only) and the dict floor, on the same streams.
+FALCON_COLUMN = ("falcon", "falcon")
+DICT_COLUMN = ("dict", "dict lookup (floor)")
+
+
 def measure_scaling(
-    kinds: list[AdapterKind], settings: Settings
+    kinds: list[AdapterKind], falcon: bool, settings: Settings
 ) -> list[ScalingResult]:
-    """Build, check and time the Werkzeug-shaped routers on generated route sets."""
+    """Build, check and time the routers on generated route sets.
+
+    The Werkzeug-shaped routers (microweb's, Werkzeug's), then Falcon's router when
+    *falcon*, then the dict floor: ``dict.get`` of each request's exact path, on the
+    same stream. The floor is what walking the stream costs at that size; a router's
+    growth above it is its own.
+    """
     notes = settings.notes
     largest = max(SCALING_SIZES)
     all_routes = generated_routes(largest, SEED + 1)
@@ -672,6 +698,24 @@ def measure_scaling(
     last_build: dict[str, tuple[int, float]] = {}
     dropped: set[str] = set()
     largest_adapter: dict[str, Any] = {}
+    largest_falcon: tuple[Callable[[str], Any], float] | None = None
+
+    def over_budget(key: str, label: str, size: int) -> bool:
+        """Whether the build of *key* at *size* is predicted over the budget."""
+        if key in last_build:
+            previous_size, previous_seconds = last_build[key]
+            predicted = previous_seconds * (size / previous_size) ** 1.1
+            if predicted > settings.build_budget:
+                dropped.add(key)
+                notes.append(
+                    f"{label} at {size:,} routes dropped: its build at "
+                    f"{previous_size:,} routes took {previous_seconds:.2f} s, "
+                    f"predicted {predicted:.1f} s here "
+                    f"(budget {settings.build_budget:.0f} s)"
+                )
+                return True
+        return False
+
     for size in SCALING_SIZES:
         routes = all_routes[:size]
         stream = random_stream(routes, SCALING_STREAM_LENGTH, SEED + size)
@@ -680,19 +724,9 @@ def measure_scaling(
             if kind.key in dropped:
                 _skip(result, kind, "dropped")
                 continue
-            if kind.key in last_build:
-                previous_size, previous_seconds = last_build[kind.key]
-                predicted = previous_seconds * (size / previous_size) ** 1.1
-                if predicted > settings.build_budget:
-                    dropped.add(kind.key)
-                    _skip(result, kind, "too slow to build")
-                    notes.append(
-                        f"{kind.label} at {size:,} routes dropped: its map build at "
-                        f"{previous_size:,} routes took {previous_seconds:.2f} s, "
-                        f"predicted {predicted:.1f} s here "
-                        f"(budget {settings.build_budget:.0f} s)"
-                    )
-                    continue
+            if over_budget(kind.key, kind.label, size):
+                _skip(result, kind, "too slow to build")
+                continue
             try:
                 adapter, seconds = build_adapter(
                     kind.map_class, kind.rule_class, routes, stream[0]
@@ -706,6 +740,26 @@ def measure_scaling(
             if size == largest:
                 largest_adapter[kind.key] = adapter
             _add(result, kind_contenders(kind, adapter, seconds, stream))
+        key, label = FALCON_COLUMN
+        if not falcon:
+            pass
+        elif key in dropped:
+            result.skipped[key] = "dropped"
+        elif over_budget(key, "falcon.routing.CompiledRouter", size):
+            result.skipped[key] = "too slow to build"
+        else:
+            try:
+                find, seconds = build_falcon_router(routes, stream[0].path)
+            except Exception as exc:
+                dropped.add(key)
+                result.skipped[key] = "build failed"
+                notes.append(f"falcon at {size:,} routes: build failed ({exc!r})")
+            else:
+                last_build[key] = (size, seconds)
+                if size == largest:
+                    largest_falcon = (find, seconds)
+                _add(result, [falcon_contender(find, seconds, stream)])
+        _add(result, [build_dict_contender(stream)])
         results.append(result)
     # The largest maps again, with a stream that only hits their first ten routes:
     # what remains of the growth is the algorithm; the rest is memory locality.
@@ -720,6 +774,11 @@ def measure_scaling(
             _skip(hot, kind, "dropped")
             continue
         _add(hot, kind_contenders(kind, adapter, 0.0, hot_stream))
+    if largest_falcon is not None:
+        _add(hot, [falcon_contender(largest_falcon[0], 0.0, hot_stream)])
+    elif falcon:
+        hot.skipped[FALCON_COLUMN[0]] = "dropped"
+    _add(hot, [build_dict_contender(hot_stream)])
     results.append(hot)
     timed = [c for r in results for c in r.contenders.values() if not c.mismatches]
     measure_round_robin(
@@ -810,9 +869,13 @@ GITHUB_NOTE = (
 
 HOT_ROW_NOTE = (
     "The — core columns time `map._matcher.match` on the same maps as the "
-    "microweb columns. The last row reuses the largest maps with a stream that hits "
-    "only their first ten routes: growth left there is the algorithm's, the rest "
-    "comes from memory locality (a large map does not stay in the CPU caches)."
+    "microweb columns; falcon is `CompiledRouter.find` on the same routes. The dict "
+    "column is `dict.get` of each request's exact path, on the same stream: what "
+    "walking the stream costs (every size has a stream of "
+    f"{SCALING_STREAM_LENGTH:,} requests), so a router's growth above it comes from "
+    "its own work and data. The last row reuses the largest maps with a stream that "
+    "hits only their first ten routes: growth left there is the algorithm's, the "
+    "rest comes from memory locality (a large map does not stay in the CPU caches)."
 )
 
 
@@ -913,7 +976,8 @@ def run(argv: list[str] | None = None) -> int:
     source, github_routes = parse_route_file(GITHUB_ROUTES)
     stream = github_requests(github_routes)
     github = measure_github(github_routes, stream, kinds, versions, settings)
-    scaling = measure_scaling(kinds, settings)
+    falcon = versions["falcon"] != "not installed"
+    scaling = measure_scaling(kinds, falcon, settings)
     wall_seconds = time.perf_counter() - wall_start
     busy_note = shared_cpu_note(timed_contenders(github, scaling), settings.clock)
     if busy_note:
@@ -923,9 +987,11 @@ def run(argv: list[str] | None = None) -> int:
         run_line(wall_seconds, load_before)
         + " (other processes on the machine move every figure; ratios move less)"
     )
+    peer_keys = [FALCON_COLUMN] if falcon else []
     scaling_keys = [column for kind in kinds for column in kind.columns()]
+    scaling_keys += [*peer_keys, DICT_COLUMN]
     # a core row runs on its adapter row's map: one build, shown once
-    build_keys = [(kind.key, kind.short_label) for kind in kinds]
+    build_keys = [(kind.key, kind.short_label) for kind in kinds] + peer_keys
     checked_groups = [("GitHub set", c) for c in github] + [
         (r.label or f"{r.size:,} generated routes", c)
         for r in scaling
@@ -950,7 +1016,7 @@ def run(argv: list[str] | None = None) -> int:
         f"parameters; {SCALING_STREAM_LENGTH:,} lookups of random routes per size)",
         "",
     ]
-    if scaling_keys:
+    if scaling_keys != [DICT_COLUMN]:
         out += [
             *scaling_table(scaling, scaling_keys),
             "",

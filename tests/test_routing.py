@@ -9,6 +9,7 @@ is a 404) and are tested here as such.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
@@ -95,6 +96,17 @@ def test_map_class_uses_its_core(map_class: type, routing_core: Any) -> None:
     assert url_map.bind(SERVER).match("/") == ("index", {})
 
 
+def test_deepcopy_of_a_map_fails_cleanly(map_class: type) -> None:
+    # A map holds a lock and cannot be copied deeply. The compiled matcher must
+    # refuse too: Cython's generated pickling would copy its table pointer as bytes
+    # and free it later (an abort), so the process must survive the attempt.
+    url_map = map_class([Rule("/a/<x>", endpoint="a")])
+    url_map.bind(SERVER).match("/a/1")
+    with pytest.raises(TypeError):
+        copy.deepcopy(url_map)
+    assert url_map.bind(SERVER).match("/a/1") == ("a", {"x": "1"})
+
+
 def test_default_converters(map_class: type) -> None:
     url_map = map_class()
     for name, converter in werkzeug.routing.Map.default_converters.items():
@@ -135,6 +147,35 @@ def test_empty_path_redirects_to_root(map_class: type) -> None:
 def test_path_without_leading_slash(map_class: type) -> None:
     adapter = bound(map_class, [Rule("/about", endpoint="about")])
     assert adapter.match("about") == ("about", {})
+
+
+@pytest.mark.parametrize("merge_slashes", [True, False])
+def test_leading_slashes_same_as_werkzeug(map_class: type, merge_slashes: bool) -> None:
+    # The cores look a path up before normalising its leading slashes; a path that
+    # does not start with exactly one slash must still match as in Werkzeug, also
+    # next to rules that start with an empty segment.
+    def rules(rule_class: type) -> list:
+        return [
+            rule_class("/", endpoint="index"),
+            rule_class("//x", endpoint="x2", merge_slashes=False),
+            rule_class("//<name>/y", endpoint="y2", merge_slashes=False),
+            rule_class("/x", endpoint="x"),
+            rule_class("/<name>", endpoint="name"),
+            rule_class("/a/", endpoint="a"),
+        ]
+
+    reference = werkzeug.routing.Map(
+        rules(werkzeug.routing.Rule), merge_slashes=merge_slashes
+    ).bind(SERVER)
+    adapter = bound(map_class, rules(Rule), merge_slashes=merge_slashes)
+    paths = ["", "/", "//", "///", "x", "x/y", "a", "a/", "/x", "//x", "///x"]
+    paths += ["//x/", "//z/y", "//z", "/z/y", "/a", "//a/", "/a//", "//a//"]
+    for path in paths:
+        for method in ("GET", "POST"):
+            assert outcome(adapter, path, method) == outcome(reference, path, method), (
+                path,
+                method,
+            )
 
 
 def test_default_path_info_from_bind(map_class: type) -> None:
