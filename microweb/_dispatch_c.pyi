@@ -39,6 +39,7 @@ class Dispatcher:
     domain: str | None
     signals: Any
     session_cookie: str
+    session_headers: Any
     error_bodies: dict[type, bytes]
     def __init__(
         self,
@@ -53,6 +54,7 @@ class Dispatcher:
         domain: str | None,
         signals: Any,
         session_cookie: str,
+        session_headers: Any,
     ) -> None: ...
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any: ...
     def dispatch(
@@ -60,10 +62,11 @@ class Dispatcher:
     ) -> Any: ...
     def carries_session(self, environ: dict[str, Any]) -> bool: ...
     def fast_body(
-        self, rv: Any, method: str, start_response: Any
+        self, rv: Any, method: str, start_response: Any, session_context: Any
     ) -> list[bytes] | None: ...
     def error_body(
-        self, error: Any, method: str, start_response: Any
+        self, error: Any, method: str, start_response: Any, session_context: Any
     ) -> list[bytes] | None: ...
 
+def cookie_value(header: str | None, name: str) -> str | None: ...
 def call_app(app: Any, environ: dict[str, Any], start_response: Any) -> Any: ...

@@ -7,9 +7,11 @@ read the two side by side. ``# PERF:`` marks where the C idiom differs and why.
 
 cimport cython
 from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set, get_value
-from cpython.unicode cimport PyUnicode_GET_LENGTH
+from cpython.unicode cimport PyUnicode_GET_LENGTH, PyUnicode_Substring
+from libc.string cimport memcmp
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.sansio.http import parse_cookie
 
 cdef extern from "Python.h":
     int PyUnicode_IS_ASCII(object text)
@@ -113,6 +115,7 @@ cdef class Dispatcher:
     cdef public str domain
     cdef public object signals
     cdef public str session_cookie
+    cdef public object session_headers
     cdef public dict error_bodies
     # PERF: the matcher's bound ``match``, looked up once.
     cdef object _match
@@ -130,6 +133,7 @@ cdef class Dispatcher:
         str domain,
         signals,
         str session_cookie,
+        session_headers,
     ):
         self.app = app
         # The routing core's matcher; each rule carries its ``Endpoint`` as
@@ -151,8 +155,12 @@ cdef class Dispatcher:
         # ``signals.active`` says whether anyone listens to a request's signals.
         self.signals = signals
         # A request that carries the session cookie may have a session to
-        # refresh: it needs a response object even when the view never touched it.
+        # refresh even when the view never touched it.
         self.session_cookie = session_cookie
+        # ``context -> headers`` that save the context's session (``Vary`` and
+        # ``Set-Cookie``) on a direct answer; ``None`` when it takes a response
+        # object.
+        self.session_headers = session_headers
         self.error_bodies = {}
         self._match = matcher.match
 
@@ -288,13 +296,19 @@ cdef class Dispatcher:
         if (
             endpoint.fast
             and context._after_request_functions is None
-            and context._session is None
             and not self.signals.active
-            and not self.carries_session(environ)
         ):
+            # A session used, or perhaps carried (to refresh), is saved on the
+            # direct answer too.
+            if context._session is not None or self.carries_session(environ):
+                session_context = context
+            else:
+                session_context = None
             # The method as the server gave it: Werkzeug's response leaves out
             # the body for exactly "HEAD".
-            body = self.fast_body(rv, environ["REQUEST_METHOD"], start_response)
+            body = self.fast_body(
+                rv, environ["REQUEST_METHOD"], start_response, session_context
+            )
             if body is not None:
                 return body
         return app.finalize_request(rv)
@@ -305,12 +319,14 @@ cdef class Dispatcher:
         header = _get(environ, "HTTP_COOKIE", None)
         return header is not None and self.session_cookie in header
 
-    cpdef object fast_body(self, rv, str method, start_response):
-        """Answer *rv* without a response object when it is a plain value; ``None``
-        when it is not."""
+    cpdef object fast_body(self, rv, str method, start_response, session_context):
+        """Answer *rv* without a response object when it is a plain value, with
+        the headers that save the session of *session_context* (unless ``None``);
+        ``None`` when it is not plain."""
         cdef str status = "200 OK"
         cdef bytes body
         cdef tuple type_header
+        cdef list headers
         kind = type(rv)
         if kind is tuple:
             if len(rv) != 2 or type(rv[1]) is not int:
@@ -330,18 +346,26 @@ cdef class Dispatcher:
             body = PyUnicode_AsUTF8String(self.json_body(rv))
             type_header = _JSON_HEADER
         elif isinstance(rv, HTTPException) and status == "200 OK":
-            return self.error_body(rv, method, start_response)
+            return self.error_body(rv, method, start_response, session_context)
         else:
             return None
         # PERF: _decimal for str(len(body)).
-        start_response(status, [type_header, ("Content-Length", _decimal(len(body)))])
+        headers = [type_header, ("Content-Length", _decimal(len(body)))]
+        if session_context is not None:
+            session_headers = self.session_headers(session_context)
+            if session_headers is None:
+                return None
+            headers += session_headers
+        start_response(status, headers)
         if method == "HEAD":
             return []
         return [body]
 
-    cpdef object error_body(self, error, str method, start_response):
+    cpdef object error_body(self, error, str method, start_response, session_context):
         """Answer an HTTP error that no handler took, when it is one of Werkzeug's
-        with its default text and headers (their body is the same every time)."""
+        with its default text and headers (their body is the same every time),
+        with the headers that save the session of *session_context*."""
+        cdef list headers
         kind = type(error)
         if (
             error.response is not None
@@ -357,10 +381,78 @@ cdef class Dispatcher:
         body = self.error_bodies.get(kind)
         if body is None:
             body = self.error_bodies[kind] = error.get_body().encode()
-        start_response(status, [_HTML_HEADER, ("Content-Length", _decimal(len(body)))])
+        headers = [_HTML_HEADER, ("Content-Length", _decimal(len(body)))]
+        if session_context is not None:
+            session_headers = self.session_headers(session_context)
+            if session_headers is None:
+                return None
+            headers += session_headers
+        start_response(status, headers)
         if method == "HEAD":
             return []
         return [body]
+
+
+# Cookie headers made of plain cookies: name=value pairs of visible ASCII
+# characters but quotes, backslashes and semicolons, separated by semicolons and
+# spaces. Werkzeug's parse_cookie (each version's) reads such a header as split
+# here; anything else is left to it.
+cdef inline bint _plain_character(unsigned char character) noexcept:
+    return (
+        0x21 <= character <= 0x7E
+        and character != 0x22  # "
+        and character != 0x3B  # ;
+        and character != 0x5C  # \
+    )
+
+
+cpdef object cookie_value(header, str name):
+    """``parse_cookie(header).get(name)``: the value of the first cookie *name*,
+    found in place when the header holds only plain cookies."""
+    # PERF: one pass over the characters, which stops at the cookie (the cookies
+    # after it cannot change its value), where the pure twin checks the whole
+    # header with a regular expression, then splits it.
+    cdef const unsigned char *data
+    cdef const unsigned char *name_data
+    cdef Py_ssize_t length, name_length, index, start, equals, key_end
+    if not header:
+        return None
+    if type(header) is not str or not PyUnicode_IS_ASCII(header):
+        return parse_cookie(header).get(name)
+    name_length = PyUnicode_GET_LENGTH(name)
+    if name_length == 0 or not PyUnicode_IS_ASCII(name):
+        return parse_cookie(header).get(name)
+    name_data = <const unsigned char *>PyUnicode_DATA(name)
+    for index in range(name_length):
+        if not _plain_character(name_data[index]) or name_data[index] == 0x3D:
+            return parse_cookie(header).get(name)
+    data = <const unsigned char *>PyUnicode_DATA(header)
+    length = PyUnicode_GET_LENGTH(header)
+    index = 0
+    while index < length and data[index] == 0x20:
+        index += 1
+    while True:
+        start = index
+        equals = -1
+        while index < length and data[index] != 0x3B:
+            if not _plain_character(data[index]):
+                return parse_cookie(header).get(name)
+            if data[index] == 0x3D and equals < 0:
+                equals = index
+            index += 1
+        key_end = index if equals < 0 else equals
+        if (
+            key_end - start == name_length
+            and memcmp(data + start, name_data, name_length) == 0
+        ):
+            if equals < 0:
+                return ""
+            return PyUnicode_Substring(header, equals + 1, index)
+        if index >= length:
+            return None
+        index += 1
+        while index < length and data[index] == 0x20:
+            index += 1
 
 
 @cython.binding(True)

@@ -13,9 +13,11 @@ hands it the app and what it resolved once per endpoint.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.sansio.http import parse_cookie
 
 IMPLEMENTATION = "pure"
 
@@ -75,6 +77,7 @@ class Dispatcher:
         domain: str | None,
         signals: Any,
         session_cookie: str,
+        session_headers: Any,
     ) -> None:
         self.app = app
         # The routing core's matcher; each rule carries its ``Endpoint`` as
@@ -96,8 +99,12 @@ class Dispatcher:
         # ``signals.active`` says whether anyone listens to a request's signals.
         self.signals = signals
         # A request that carries the session cookie may have a session to
-        # refresh: it needs a response object even when the view never touched it.
+        # refresh even when the view never touched it.
         self.session_cookie = session_cookie
+        # ``context -> headers`` that save the context's session (``Vary`` and
+        # ``Set-Cookie``) on a direct answer; ``None`` when it takes a response
+        # object.
+        self.session_headers = session_headers
         self.error_bodies: dict[type, bytes] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -229,13 +236,19 @@ class Dispatcher:
         if (
             endpoint.fast
             and context._after_request_functions is None
-            and context._session is None
             and not self.signals.active
-            and not self.carries_session(environ)
         ):
+            # A session used, or perhaps carried (to refresh), is saved on the
+            # direct answer too.
+            if context._session is not None or self.carries_session(environ):
+                session_context = context
+            else:
+                session_context = None
             # The method as the server gave it: Werkzeug's response leaves out
             # the body for exactly "HEAD".
-            body = self.fast_body(rv, environ["REQUEST_METHOD"], start_response)
+            body = self.fast_body(
+                rv, environ["REQUEST_METHOD"], start_response, session_context
+            )
             if body is not None:
                 return body
         return app.finalize_request(rv)
@@ -247,10 +260,11 @@ class Dispatcher:
         return header is not None and self.session_cookie in header
 
     def fast_body(
-        self, rv: Any, method: str, start_response: Any
+        self, rv: Any, method: str, start_response: Any, session_context: Any
     ) -> list[bytes] | None:
-        """Answer *rv* without a response object when it is a plain value; ``None``
-        when it is not."""
+        """Answer *rv* without a response object when it is a plain value, with
+        the headers that save the session of *session_context* (unless ``None``);
+        ``None`` when it is not plain."""
         status: str | None = "200 OK"
         kind = rv.__class__
         if kind is tuple:
@@ -271,19 +285,30 @@ class Dispatcher:
             body = self.json_body(rv).encode()
             type_header = _JSON_HEADER
         elif isinstance(rv, HTTPException) and status == "200 OK":
-            return self.error_body(rv, method, start_response)
+            return self.error_body(rv, method, start_response, session_context)
         else:
             return None
-        start_response(status, [type_header, ("Content-Length", str(len(body)))])
+        headers = [type_header, ("Content-Length", str(len(body)))]
+        if session_context is not None:
+            session_headers = self.session_headers(session_context)
+            if session_headers is None:
+                return None
+            headers += session_headers
+        start_response(status, headers)
         if method == "HEAD":
             return []
         return [body]
 
     def error_body(
-        self, error: HTTPException, method: str, start_response: Any
+        self,
+        error: HTTPException,
+        method: str,
+        start_response: Any,
+        session_context: Any,
     ) -> list[bytes] | None:
         """Answer an HTTP error that no handler took, when it is one of Werkzeug's
-        with its default text and headers (their body is the same every time)."""
+        with its default text and headers (their body is the same every time),
+        with the headers that save the session of *session_context*."""
         kind = error.__class__
         if (
             error.response is not None
@@ -299,10 +324,43 @@ class Dispatcher:
         body = self.error_bodies.get(kind)
         if body is None:
             body = self.error_bodies[kind] = error.get_body().encode()
-        start_response(status, [_HTML_HEADER, ("Content-Length", str(len(body)))])
+        headers = [_HTML_HEADER, ("Content-Length", str(len(body)))]
+        if session_context is not None:
+            session_headers = self.session_headers(session_context)
+            if session_headers is None:
+                return None
+            headers += session_headers
+        start_response(status, headers)
         if method == "HEAD":
             return []
         return [body]
+
+
+# Cookie headers made of plain cookies: name=value pairs of visible ASCII
+# characters but quotes, backslashes and semicolons, separated by semicolons and
+# spaces. Werkzeug's parse_cookie (each version's) reads such a header as split
+# here; anything else is left to it.
+_PLAIN_CHARACTERS = r"[!#-:<-\[\]-~]"
+_PLAIN_COOKIES = re.compile(f" *{_PLAIN_CHARACTERS}*(?:; *{_PLAIN_CHARACTERS}*)*")
+_PLAIN_NAME = re.compile(r"[!#-:<>-\[\]-~]+")
+
+
+def cookie_value(header: str | None, name: str) -> str | None:
+    """``parse_cookie(header).get(name)``: the value of the first cookie *name*,
+    found in place when the header holds only plain cookies."""
+    if not header:
+        return None
+    if (
+        header.__class__ is not str
+        or _PLAIN_COOKIES.fullmatch(header) is None
+        or _PLAIN_NAME.fullmatch(name) is None
+    ):
+        return parse_cookie(header).get(name)
+    for cookie in header.split(";"):
+        key, _, value = cookie.lstrip(" ").partition("=")
+        if key == name:
+            return value
+    return None
 
 
 def call_app(app: Any, environ: dict[str, Any], start_response: Any) -> Any:

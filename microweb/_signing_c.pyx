@@ -6,6 +6,7 @@ read the two side by side. ``# PERF:`` marks where the C idiom differs and why.
 """
 
 import base64
+import hashlib
 import hmac
 import zlib
 from datetime import datetime, timezone
@@ -30,13 +31,35 @@ cdef extern from "zlib.h":
     int Z_DEFAULT_COMPRESSION
     int Z_NO_FLUSH
     int Z_BUF_ERROR
-    int deflateInit(z_stream* strm, int level)
+    int Z_DEFLATED
+    int MAX_WBITS
+    int Z_DEFAULT_STRATEGY
+    int deflateInit2(
+        z_stream* strm,
+        int level,
+        int method,
+        int window_bits,
+        int mem_level,
+        int strategy,
+    )
     int deflate(z_stream* strm, int flush)
     int deflateReset(z_stream* strm)
     unsigned long deflateBound(z_stream* strm, unsigned long source_len)
     int inflateInit(z_stream* strm)
     int inflate(z_stream* strm, int flush)
     int inflateReset(z_stream* strm)
+
+cdef extern from *:
+    """
+    #ifndef DEF_MEM_LEVEL
+    #  if MAX_MEM_LEVEL >= 8
+    #    define DEF_MEM_LEVEL 8
+    #  else
+    #    define DEF_MEM_LEVEL MAX_MEM_LEVEL
+    #  endif
+    #endif
+    """
+    int DEF_MEM_LEVEL
 
 IMPLEMENTATION = "native"
 
@@ -48,8 +71,8 @@ cdef Py_ssize_t _MAX_DECOMPRESSED = MAX_DECOMPRESSED
 cdef const char* _ALPHABET = (
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 )
-_hmac_digest = hmac.digest
 _compare_digest = hmac.compare_digest
+_new_hash = hashlib.new
 
 
 cpdef bytes b64encode(bytes data):
@@ -126,37 +149,65 @@ cpdef bytes b64decode(bytes data):
 # allocating and initialising a new stream each time.
 cdef z_stream _deflater
 cdef bint _deflater_ready = False
+# PERF: and one with the smallest hash table (memory level 1) for short data.
+# Resetting a stream clears its hash table, which at the default memory level
+# (64 KiB) costs more than compressing a small session. The table's size only
+# changes which earlier positions share a hash chain; the matches zlib finds
+# are the same as long as no chain walk is cut short, and a walk visits at
+# most one entry per earlier position: data of at most _SMALL_DATA bytes has
+# fewer than the 32 entries a walk may visit at the least (level 6 cuts walks
+# at 128, or 32 once a match of 8 is found). Nor does it fill the smaller
+# stream's symbol buffer (127 symbols), which would end a block early. The
+# tests compare both streams with ``zlib.compress`` around the bound.
+cdef z_stream _small_deflater
+cdef bint _small_deflater_ready = False
+cdef Py_ssize_t _SMALL_DATA = 33
+
+
+cdef z_stream* _deflate_stream(bint small) except NULL:
+    """The process's deflate stream for short data or for any, reset."""
+    global _deflater_ready, _small_deflater_ready
+    cdef z_stream* stream = &_small_deflater if small else &_deflater
+    cdef bint* ready = &_small_deflater_ready if small else &_deflater_ready
+    if ready[0]:
+        deflateReset(stream)
+        return stream
+    stream.zalloc = NULL
+    stream.zfree = NULL
+    stream.opaque = NULL
+    if deflateInit2(
+        stream,
+        Z_DEFAULT_COMPRESSION,
+        Z_DEFLATED,
+        MAX_WBITS,
+        1 if small else DEF_MEM_LEVEL,
+        Z_DEFAULT_STRATEGY,
+    ) != Z_OK:
+        raise MemoryError("deflateInit2 failed")
+    ready[0] = True
+    return stream
 
 
 cdef bytes _compress(bytes data):
-    global _deflater_ready
     cdef unsigned long bound
     cdef unsigned char* buffer
     cdef int status
     cdef bytes result
-    if not _deflater_ready:
-        _deflater.zalloc = NULL
-        _deflater.zfree = NULL
-        _deflater.opaque = NULL
-        if deflateInit(&_deflater, Z_DEFAULT_COMPRESSION) != Z_OK:
-            raise MemoryError("deflateInit failed")
-        _deflater_ready = True
-    else:
-        deflateReset(&_deflater)
-    bound = deflateBound(&_deflater, PyBytes_GET_SIZE(data))
+    cdef z_stream* stream = _deflate_stream(PyBytes_GET_SIZE(data) <= _SMALL_DATA)
+    bound = deflateBound(stream, PyBytes_GET_SIZE(data))
     buffer = <unsigned char*>malloc(bound)
     if buffer == NULL:
         raise MemoryError()
     try:
-        _deflater.next_in = <unsigned char*>PyBytes_AS_STRING(data)
-        _deflater.avail_in = <unsigned int>PyBytes_GET_SIZE(data)
-        _deflater.next_out = buffer
-        _deflater.avail_out = <unsigned int>bound
-        status = deflate(&_deflater, Z_FINISH)
+        stream.next_in = <unsigned char*>PyBytes_AS_STRING(data)
+        stream.avail_in = <unsigned int>PyBytes_GET_SIZE(data)
+        stream.next_out = buffer
+        stream.avail_out = <unsigned int>bound
+        status = deflate(stream, Z_FINISH)
         if status != Z_STREAM_END:
-            deflateReset(&_deflater)
+            deflateReset(stream)
             return zlib.compress(data)
-        result = PyBytes_FromStringAndSize(<char*>buffer, bound - _deflater.avail_out)
+        result = PyBytes_FromStringAndSize(<char*>buffer, bound - stream.avail_out)
     finally:
         free(buffer)
     return result
@@ -270,15 +321,57 @@ cpdef bytes timestamp_bytes(unsigned long long timestamp):
 
 cpdef object read_timestamp(bytes octets):
     """The timestamp in *octets* (big-endian, at most eight bytes), or ``None``."""
-    if len(octets) > 8:
+    # PERF: the number is read here rather than through int.from_bytes.
+    cdef const unsigned char* data = <const unsigned char*>PyBytes_AS_STRING(octets)
+    cdef Py_ssize_t index
+    cdef unsigned long long timestamp = 0
+    if PyBytes_GET_SIZE(octets) > 8:
         return None
-    return int.from_bytes(octets, "big")
+    for index in range(PyBytes_GET_SIZE(octets)):
+        timestamp = (timestamp << 8) | data[index]
+    return timestamp
+
+
+# The bytes of a key XORed with HMAC's inner and outer pads, as translation tables.
+cdef bytes _INNER_PAD = bytes([octet ^ 0x36 for octet in range(256)])
+cdef bytes _OUTER_PAD = bytes([octet ^ 0x5C for octet in range(256)])
+#: (key, digest) -> the inner and outer hashes of HMAC with that key, started (the
+#: padded key hashed); a message's HMAC continues copies of them.
+cdef dict _HMAC_STARTS = {}
+cdef Py_ssize_t _MAX_HMAC_STARTS = 64
+
+
+cdef tuple _hmac_start(bytes key, str digest):
+    """HMAC's inner and outer hashes for *key* (RFC 2104), each fed its padded key."""
+    inner = _new_hash(digest)
+    cdef Py_ssize_t block_size = inner.block_size
+    if PyBytes_GET_SIZE(key) > block_size:
+        key = _new_hash(digest, key).digest()
+    key = key.ljust(block_size, b"\x00")
+    inner.update(key.translate(_INNER_PAD))
+    outer = _new_hash(digest, key.translate(_OUTER_PAD))
+    return inner, outer
+
+
+cpdef bytes mac(bytes key, bytes value, str digest):
+    """``hmac.digest(key, value, digest)``, the key's padded hashes made once per
+    key rather than once per message."""
+    cdef tuple start = _HMAC_STARTS.get((key, digest))
+    if start is None:
+        if len(_HMAC_STARTS) >= _MAX_HMAC_STARTS:
+            _HMAC_STARTS.clear()
+        start = _HMAC_STARTS[key, digest] = _hmac_start(key, digest)
+    inner = start[0].copy()
+    inner.update(value)
+    outer = start[1].copy()
+    outer.update(inner.digest())
+    return outer.digest()
 
 
 cpdef bytes sign(bytes value, bytes key, str digest, unsigned long long timestamp):
     """``value.timestamp.signature``, the signature made with *key*."""
     value = value + SEPARATOR + timestamp_bytes(timestamp)
-    return value + SEPARATOR + b64encode(_hmac_digest(key, value, digest))
+    return value + SEPARATOR + b64encode(mac(key, value, digest))
 
 
 cdef bint _verify(bytes value, bytes signature, tuple keys, str digest) except -1:
@@ -287,7 +380,7 @@ cdef bint _verify(bytes value, bytes signature, tuple keys, str digest) except -
     except Exception:
         return False
     for key in keys:
-        if _compare_digest(expected, _hmac_digest(key, value, digest)):
+        if _compare_digest(expected, mac(key, value, digest)):
             return True
     return False
 
@@ -301,22 +394,40 @@ def signed_at(timestamp, bytes value):
         raise BadTimeSignature("Malformed timestamp", payload=value) from error
 
 
+cdef Py_ssize_t _last_separator(bytes data) noexcept:
+    """Where the last ``.`` of *data* is, or -1."""
+    cdef const char* octets = PyBytes_AS_STRING(data)
+    cdef Py_ssize_t index = PyBytes_GET_SIZE(data) - 1
+    while index >= 0:
+        if octets[index] == 46:  # .
+            return index
+        index -= 1
+    return -1
+
+
 cpdef tuple unsign(bytes signed, tuple keys, str digest):
     """Verify *signed* against *keys* (newest first); return the value and its
     timestamp. ``BadTimeSignature`` (or ``BadSignature``) when it does not hold."""
+    # PERF: each part is cut out where the last separator is, found from the end,
+    # rather than by a separator test and an rsplit (and its list).
+    cdef Py_ssize_t cut = _last_separator(signed)
+    cdef bytes result
     error = None
-    if SEPARATOR not in signed:
+    if cut < 0:
         error = BadSignature(f"No {SEPARATOR!r} found in value")
         result = b""
     else:
-        result, signature = signed.rsplit(SEPARATOR, 1)
+        result = signed[:cut]
+        signature = signed[cut + 1:]
         if not _verify(result, signature, keys, digest):
             error = BadSignature(f"Signature {signature!r} does not match", payload=result)
-    if SEPARATOR not in result:
+    cut = _last_separator(result)
+    if cut < 0:
         if error is not None:
             raise error
         raise BadTimeSignature("timestamp missing", payload=result)
-    value, timestamp_part = result.rsplit(SEPARATOR, 1)
+    value = result[:cut]
+    timestamp_part = result[cut + 1:]
     try:
         timestamp = read_timestamp(b64decode(timestamp_part))
     except Exception:

@@ -11,9 +11,11 @@ itsdangerous' own exceptions for anything it refuses.
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import zlib
 from datetime import datetime, timezone
+from typing import Any
 
 from itsdangerous.exc import BadPayload, BadSignature, BadTimeSignature
 
@@ -83,10 +85,46 @@ def read_timestamp(octets: bytes) -> int | None:
     return int.from_bytes(octets, "big")
 
 
+# The bytes of a key XORed with HMAC's inner and outer pads, as translation tables.
+_INNER_PAD = bytes(octet ^ 0x36 for octet in range(256))
+_OUTER_PAD = bytes(octet ^ 0x5C for octet in range(256))
+#: (key, digest) -> the inner and outer hashes of HMAC with that key, started (the
+#: padded key hashed); a message's HMAC continues copies of them.
+_HMAC_STARTS: dict[tuple[bytes, str], tuple[Any, Any]] = {}
+_MAX_HMAC_STARTS = 64
+
+
+def _hmac_start(key: bytes, digest: str) -> tuple[Any, Any]:
+    """HMAC's inner and outer hashes for *key* (RFC 2104), each fed its padded key."""
+    inner = hashlib.new(digest)
+    block_size = inner.block_size
+    if len(key) > block_size:
+        key = hashlib.new(digest, key).digest()
+    key = key.ljust(block_size, b"\x00")
+    inner.update(key.translate(_INNER_PAD))
+    outer = hashlib.new(digest, key.translate(_OUTER_PAD))
+    return inner, outer
+
+
+def mac(key: bytes, value: bytes, digest: str) -> bytes:
+    """``hmac.digest(key, value, digest)``, the key's padded hashes made once per
+    key rather than once per message."""
+    start = _HMAC_STARTS.get((key, digest))
+    if start is None:
+        if len(_HMAC_STARTS) >= _MAX_HMAC_STARTS:
+            _HMAC_STARTS.clear()
+        start = _HMAC_STARTS[key, digest] = _hmac_start(key, digest)
+    inner = start[0].copy()
+    inner.update(value)
+    outer = start[1].copy()
+    outer.update(inner.digest())
+    return outer.digest()  # type: ignore[no-any-return]
+
+
 def sign(value: bytes, key: bytes, digest: str, timestamp: int) -> bytes:
     """``value.timestamp.signature``, the signature made with *key*."""
     value = value + SEPARATOR + timestamp_bytes(timestamp)
-    return value + SEPARATOR + b64encode(hmac.digest(key, value, digest))
+    return value + SEPARATOR + b64encode(mac(key, value, digest))
 
 
 def _verify(
@@ -97,7 +135,7 @@ def _verify(
     except Exception:
         return False
     for key in keys:
-        if hmac.compare_digest(expected, hmac.digest(key, value, digest)):
+        if hmac.compare_digest(expected, mac(key, value, digest)):
             return True
     return False
 

@@ -24,12 +24,14 @@ from itertools import chain
 
 from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
+    BadHost,
     BadRequest,
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
 )
 from werkzeug.routing import BuildError, RequestRedirect, RoutingException
+from werkzeug.urls import iri_to_uri
 from werkzeug.utils import cached_property
 from werkzeug.utils import redirect as _redirect
 from werkzeug.wrappers import Response as BaseResponse
@@ -61,6 +63,17 @@ from .wrappers import Request, Response, blueprint_chain
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+
+def _writable_redirect(redirect: RequestRedirect) -> HTTPException:
+    """*redirect*, or a 400 when its URL cannot be written as a ``Location``: the
+    response runs ``iri_to_uri`` on it, which fails on a port out of range (a
+    ``Host`` that Werkzeug before 3.1.9 keeps)."""
+    try:
+        iri_to_uri(redirect.new_url)
+    except ValueError:
+        return BadHost()
+    return redirect
 
 
 def _package_folder(import_name: str) -> str:
@@ -194,6 +207,7 @@ class App(Scaffold):
             "MAX_CONTENT_LENGTH": None,
             "MAX_FORM_MEMORY_SIZE": 500_000,
             "MAX_FORM_PARTS": 1_000,
+            "MAX_JSON_DEPTH": 500,
             "SEND_FILE_MAX_AGE_DEFAULT": None,
             "TRAP_BAD_REQUEST_ERRORS": None,
             "TRAP_HTTP_EXCEPTIONS": False,
@@ -551,34 +565,42 @@ class App(Scaffold):
         """
         raise request.routing_exception  # type: ignore[misc]
 
-    def routing_redirect(
-        self, context: RequestContext, new_path: str
-    ) -> RequestRedirect:
-        """The redirect for a path that matches once changed to *new_path* (a
-        trailing slash, or merged slashes)."""
+    def routing_redirect(self, context: RequestContext, new_path: str) -> HTTPException:
+        """The routing error for a path that matches once changed to *new_path* (a
+        trailing slash, or merged slashes): the redirect, or a 400 when the
+        request's host cannot be written into its URL."""
         from urllib.parse import quote
 
         from .rules import SEGMENT_SAFE
 
-        adapter = context.url_adapter
-        assert adapter is not None
-        return RequestRedirect(
-            adapter.make_redirect_url(
-                quote(new_path, safe=SEGMENT_SAFE, errors="surrogatepass")
+        try:
+            # Binding refuses a host IDNA cannot encode (BadHost), as Flask's
+            # request context does when it binds.
+            adapter = context.url_adapter
+            assert adapter is not None
+            redirect = RequestRedirect(
+                adapter.make_redirect_url(
+                    quote(new_path, safe=SEGMENT_SAFE, errors="surrogatepass")
+                )
             )
-        )
+        except HTTPException as error:
+            return error
+        return _writable_redirect(redirect)
 
     def redirect_after_match(
         self, context: RequestContext, rule: Rule, values: dict[str, t.Any], method: str
-    ) -> RequestRedirect | None:
-        """The redirect a matched rule asks for (an alias, defaults or
-        ``redirect_to``), or ``None``."""
-        adapter = context.url_adapter
-        assert adapter is not None
+    ) -> HTTPException | None:
+        """The routing error a matched rule asks for (the redirect of an alias,
+        defaults or ``redirect_to``, or a 400 when the request's host cannot be
+        written into its URL), or ``None``."""
         try:
+            adapter = context.url_adapter
+            assert adapter is not None
             adapter._redirect_after_match(rule, values, method, None)
         except RequestRedirect as redirect:
-            return redirect
+            return _writable_redirect(redirect)
+        except HTTPException as error:
+            return error
         return None
 
     def make_default_options_response(self) -> Response:
@@ -672,6 +694,22 @@ class App(Scaffold):
             session = context.open_session()
         if not self.session_interface.is_null_session(session):
             self.session_interface.save_session(self, session, response)
+
+    def _session_headers(self, context: RequestContext) -> list[tuple[str, str]] | None:
+        """The headers :meth:`_save_session` adds to a response, for the dispatch
+        core to send on a direct answer: those of the stock cookie interface, or
+        ``None`` (a response object is needed) for any other."""
+        interface = self.session_interface
+        if type(interface) is not SecureCookieSessionInterface:
+            return None
+        session = context._session
+        if session is None:
+            if not carries_cookie(context.environ, interface.get_cookie_name(self)):
+                return []
+            session = context.open_session()
+        if interface.is_null_session(session):
+            return []
+        return interface.cookie_headers(self, session)
 
     def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
         """Make the response and run the ``after_request`` hooks on it."""

@@ -15,8 +15,8 @@ from functools import update_wrapper
 from types import TracebackType
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.sansio.http import parse_cookie
 
+from . import dispatch
 from .globals import REQUEST_CONTEXT_MESSAGE, context_var
 from .sessions import SecureCookieSessionInterface
 from .signals import appcontext_popped, appcontext_pushed
@@ -234,10 +234,13 @@ class RequestContext(AppContext):
                 type(interface) is SecureCookieSessionInterface
                 and self._request is None
             ):
-                # Only the cookie is needed: no request object is built for it.
-                cookies = parse_cookie(self.environ.get("HTTP_COOKIE"))
-                name = interface.get_cookie_name(self.app)
-                session = interface.load_cookie(self.app, cookies.get(name))
+                # Only the cookie is needed: no request object is built for it,
+                # and the header is not parsed whole when it is plain.
+                cookie_value = (self.app.dispatch_core or dispatch.core).cookie_value
+                value = cookie_value(
+                    self.environ.get("HTTP_COOKIE"), interface.get_cookie_name(self.app)
+                )
+                session = interface.load_cookie(self.app, value)
             else:
                 session = interface.open_session(self.app, self.request)
             if session is None:
@@ -248,7 +251,9 @@ class RequestContext(AppContext):
     @property
     def session(self) -> SessionMixin:
         """The session, opened on first use and marked accessed, as Flask's."""
-        session = self.open_session()
+        session = self._session
+        if session is None:
+            session = self.open_session()
         session.accessed = True
         return session
 

@@ -54,6 +54,8 @@ def _plain_responses(app: App) -> bool:
         and cls.make_response is App.make_response
         and cls.finalize_request is App.finalize_request
         and cls.process_response is App.process_response
+        and cls._save_session is App._save_session
+        and cls._session_headers is App._session_headers
     )
 
 
@@ -145,4 +147,5 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
         _fixed_domain(app),
         signals.watch,
         app.session_interface.get_cookie_name(app),
+        app._session_headers,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import decimal
 import json as _json
+import re
 import typing as t
 import uuid
 from datetime import date
@@ -73,6 +74,42 @@ def _loads(s: str | bytes) -> t.Any:
             if end == len(text) or _skip_whitespace(text, end).end() == len(text):
                 return document
     return _json.loads(s)
+
+
+#: A JSON string, to the closing quote or, unterminated, to the end. Every part
+#: is greedy and the last quote optional, so a match never backtracks: scanning
+#: a hostile body (``"\\"\\"...`` without its end) takes linear time.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+#: Every byte but the four that open and close arrays and objects.
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+def nested_deeper(document: str | bytes, limit: int) -> bool:
+    """Whether the arrays and objects of the JSON *document* nest more than
+    *limit* levels deep (``[[1]]`` is two levels), brackets in strings left out.
+
+    Cheap when they cannot: a document with no more than *limit* opening brackets
+    is never scanned. A document that is not JSON may get either answer; the
+    decoder refuses it anyway.
+
+    .. versionadded:: 0.1
+    """
+    if isinstance(document, str):
+        if document.count("[") + document.count("{") <= limit:
+            return False
+        document = document.encode("utf-8", "surrogatepass")
+    elif document.count(b"[") + document.count(b"{") <= limit:
+        return False
+    brackets = _STRING.sub(b"", document).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for bracket in brackets:
+        if bracket == 0x5B or bracket == 0x7B:  # [ or {
+            depth += 1
+            if depth > limit:
+                return True
+        elif depth:
+            depth -= 1
+    return False
 
 
 class JSONProvider:

@@ -223,9 +223,18 @@ class TaggedJSONSerializer:
 
     def tag(self, value: t.Any) -> t.Any:
         """*value* in its tagged JSON form."""
-        if type(value) in _PLAIN_TYPES and self.order_is_default:
-            # No default tag takes these exact types: they stand for themselves.
-            return value
+        if self.order_is_default:
+            kind = value.__class__
+            if kind in _PLAIN_TYPES:
+                # No default tag takes these exact types: they stand for themselves.
+                return value
+            if kind is dict and (len(value) != 1 or next(iter(value)) not in self.tags):
+                # What PassDict does (TagDict takes a dict whose only key is a
+                # tag), without asking the tags in turn.
+                return {
+                    key: item if item.__class__ in _PLAIN_TYPES else self.tag(item)
+                    for key, item in value.items()
+                }
         for tag in self.order:
             if tag.check(value):
                 return tag.tag(value)
@@ -252,8 +261,61 @@ class TaggedJSONSerializer:
 
     def dumps(self, value: t.Any) -> str:
         """Tag and serialize *value* (with the app's JSON settings in an app)."""
-        return json.dumps(self.tag(value), separators=(",", ":"))
+        if (
+            self.order_is_default
+            and value.__class__ is dict
+            and (len(value) != 1 or next(iter(value)) not in self.tags)
+        ):
+            for item in value.values():
+                if item.__class__ not in _PLAIN_TYPES:
+                    break
+            else:
+                # PERF: a flat object of plain values (what most sessions are)
+                # is its own tagged form: it need not be copied.
+                return _compact_dumps(value)
+        return _compact_dumps(self.tag(value))
 
     def loads(self, value: str) -> t.Any:
         """Deserialize and untag."""
-        return self._untag_scan(json.loads(value))
+        document = json.loads(value)
+        if document.__class__ is dict:
+            for item in document.values():
+                if item.__class__ not in _PLAIN_TYPES:
+                    break
+            else:
+                # PERF: a flat object (what most sessions are) has nothing to
+                # untag below it, and is new: it need not be copied.
+                return self.untag(document)
+        return self._untag_scan(document)
+
+
+#: (``default``, ``ensure_ascii``, ``sort_keys``) of a provider -> what encodes
+#: compact JSON with them (see ``JSONProvider._body_encoder``).
+_compact_encoders: dict[tuple[t.Any, ...], t.Any] = {}
+
+
+def _compact_dumps(obj: t.Any) -> str:
+    """``json.dumps(obj, separators=(",", ":"))`` of :mod:`microweb.json`: with the
+    current app's provider, and in one step when that is the stock one."""
+    provider = json._provider()
+    if (
+        provider is None
+        or obj.__class__ is not dict
+        or type(provider).dumps is not json.JSONProvider.dumps
+        or "dumps" in provider.__dict__
+    ):
+        return json.dumps(obj, separators=(",", ":"))
+    # PERF: what the provider's dumps does (json.dumps with its settings), with
+    # the encoder's arguments made once per settings, as for response bodies.
+    settings = (provider.default, provider.ensure_ascii, provider.sort_keys)
+    encoder: t.Any = _compact_encoders.get(settings)
+    if encoder is None:
+        if len(_compact_encoders) >= 8:
+            _compact_encoders.clear()
+        encoder = _compact_encoders[settings] = json.JSONProvider._body_encoder(
+            False, *settings
+        )
+    if encoder.__class__ is tuple:
+        # The markers (which catch circular references) are new each time.
+        return "".join(json._c_make_encoder({}, *encoder)(obj, 0))
+    return encoder.encode(obj)  # type: ignore[no-any-return]

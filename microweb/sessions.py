@@ -12,10 +12,11 @@ import hashlib
 import typing as t
 from collections.abc import MutableMapping
 from datetime import datetime, timezone
+from types import ModuleType
 
 from itsdangerous import BadData
 from werkzeug.datastructures import CallbackDict
-from werkzeug.http import dump_cookie
+from werkzeug.http import dump_cookie, http_date
 
 from .json_tag import TaggedJSONSerializer
 from .signing import URLSafeTimedSerializer
@@ -51,6 +52,10 @@ class SessionMixin(MutableMapping[str, t.Any]):
     accessed = True
 
 
+def _mark_modified(session: SecureCookieSession) -> None:
+    session.modified = True
+
+
 class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
     """The session stored in a signed cookie.
 
@@ -64,10 +69,22 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
         self,
         initial: t.Mapping[str, t.Any] | t.Iterable[tuple[str, t.Any]] | None = None,
     ) -> None:
-        def on_update(session: SecureCookieSession) -> None:
-            session.modified = True
+        # PERF: what CallbackDict.__init__ does, without its call.
+        if initial is None:
+            dict.__init__(self)
+        else:
+            dict.__init__(self, initial)
+        self.on_update = _mark_modified
 
-        super().__init__(initial, on_update)
+    def __setitem__(self, key: str, value: t.Any) -> None:
+        # PERF: what CallbackDict's does, in one call where it makes two or three
+        # (views write to the session more than any other way).
+        dict.__setitem__(self, key, value)
+        on_update = self.on_update
+        if on_update is _mark_modified:
+            self.modified = True
+        elif on_update is not None:
+            on_update(self)  # type: ignore[arg-type]
 
 
 class NullSession(SecureCookieSession):
@@ -178,20 +195,35 @@ class SecureCookieSessionInterface(SessionInterface):
     key_derivation = "hmac"
     serializer = session_json_serializer
     session_class = SecureCookieSession
+    #: The signing core the cookies are signed on (``microweb._signing_c`` or
+    #: ``_signing_py``); ``None`` for the one this process picked
+    #: (:data:`microweb.signing.core`). Set it on an instance to pin one, as the
+    #: tests and ``perf/`` do.
+    signing_core: ModuleType | None = None
 
     def get_signing_serializer(self, app: App) -> URLSafeTimedSerializer | None:
         """The serializer signing the cookie, or ``None`` without a secret key."""
-        if not app.secret_key:
+        config = app.config
+        secret_key = config["SECRET_KEY"]
+        if not secret_key:
             return None
-        keys: list[str | bytes] = list(app.config["SECRET_KEY_FALLBACKS"] or ())
-        keys.append(app.secret_key)
+        fallbacks = config["SECRET_KEY_FALLBACKS"]
         # The serializer depends only on the keys and this interface's settings:
         # build it once per set of keys, not twice per request.
-        cache_key = (tuple(keys), self.salt, self.key_derivation, self.digest_method)
+        cache_key = (
+            secret_key,
+            tuple(fallbacks) if fallbacks else (),
+            self.salt,
+            self.key_derivation,
+            self.digest_method,
+            self.serializer,
+            self.signing_core,
+        )
         if self._serializers is None:
             self._serializers = {}
         cached = self._serializers.get(cache_key)
         if cached is None:
+            keys: list[str | bytes] = [*(fallbacks or ()), secret_key]
             cached = URLSafeTimedSerializer(
                 keys,
                 salt=self.salt,
@@ -201,6 +233,8 @@ class SecureCookieSessionInterface(SessionInterface):
                     "digest_method": self.digest_method,
                 },
             )
+            if self.signing_core is not None:
+                cached.core = self.signing_core
             if len(self._serializers) >= 8:
                 self._serializers.clear()
             self._serializers[cache_key] = cached
@@ -277,19 +311,103 @@ class SecureCookieSessionInterface(SessionInterface):
         expires: datetime | int | None,
         max_age: int | None = None,
     ) -> tuple[str, str]:
-        return (
-            "Set-Cookie",
-            dump_cookie(
-                self.get_cookie_name(app),
-                value,
-                max_age=max_age,
-                expires=expires,
-                path=self.get_cookie_path(app),
-                domain=self.get_cookie_domain(app),
-                secure=self.get_cookie_secure(app),
-                httponly=self.get_cookie_httponly(app),
-                max_size=app.config["MAX_COOKIE_SIZE"],
-                samesite=self.get_cookie_samesite(app),
-                partitioned=self.get_cookie_partitioned(app),
-            ),
+        attributes = (
+            self.get_cookie_name(app),
+            self.get_cookie_path(app),
+            self.get_cookie_domain(app),
+            self.get_cookie_secure(app),
+            self.get_cookie_httponly(app),
+            app.config["MAX_COOKIE_SIZE"],
+            self.get_cookie_samesite(app),
+            self.get_cookie_partitioned(app),
         )
+        if max_age is None and (expires is None or isinstance(expires, datetime)):
+            layout = _cookie_layouts.get(attributes)
+            if layout is None:
+                layout = _cookie_layout(*attributes)
+            if layout:
+                # A signed value (URL-safe base64 and dots) needs no quoting.
+                head, before_expires, after_expires = layout
+                if expires is None:
+                    header = head + value + before_expires + after_expires
+                else:
+                    header = (
+                        f"{head}{value}{before_expires}; Expires="
+                        f"{http_date(expires)}{after_expires}"
+                    )
+                max_size = attributes[5]
+                if not max_size or len(header) <= max_size:
+                    return ("Set-Cookie", header)
+        # Whatever is unusual (a value to quote, a cookie too large to send
+        # without a warning) is left to Werkzeug.
+        return ("Set-Cookie", _dump_cookie(value, expires, max_age, *attributes))
+
+
+def _dump_cookie(
+    value: str,
+    expires: datetime | int | None,
+    max_age: int | None,
+    name: str,
+    path: str,
+    domain: str | None,
+    secure: bool,
+    httponly: bool,
+    max_size: int,
+    samesite: str | None,
+    partitioned: bool,
+) -> str:
+    return dump_cookie(
+        name,
+        value,
+        max_age=max_age,
+        expires=expires,
+        path=path,
+        domain=domain,
+        secure=secure,
+        httponly=httponly,
+        max_size=max_size,
+        samesite=samesite,
+        partitioned=partitioned,
+    )
+
+
+#: A marker in place of a cookie's expiry date, which splits the header there.
+_EXPIRES_MARK = "\x00"
+#: The cookie attributes -> how ``dump_cookie`` lays the session cookie out with
+#: them: the name and ``=``, what comes before ``Expires`` and what comes after;
+#: ``()`` when it cannot be laid out ahead (the name or an attribute would
+#: need escaping).
+_cookie_layouts: dict[tuple[t.Any, ...], tuple[str, ...]] = {}
+
+
+def _cookie_layout(*attributes: t.Any) -> tuple[str, ...]:
+    """The layout of the session cookie with *attributes*, as ``dump_cookie``
+    writes it around a value that needs no quoting (and an expiry date), made
+    once per set of attributes."""
+    name, path, domain, secure, httponly, _, samesite, partitioned = attributes
+    head = f"{name.encode().decode('latin1')}="
+    layout: tuple[str, ...] = ()
+    try:
+        # No size limit: the sample is not the cookie that is sent.
+        sample = dump_cookie(
+            name,
+            "v",
+            expires=_EXPIRES_MARK,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            max_size=0,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
+    except Exception:
+        # Werkzeug refuses these attributes: let it say so for each cookie.
+        sample = ""
+    parts = sample[len(head) + 1 :].split(f"; Expires={_EXPIRES_MARK}")
+    if sample.startswith(head + "v") and len(parts) == 2 and _EXPIRES_MARK not in head:
+        layout = (head, *parts)
+    if len(_cookie_layouts) >= 32:
+        _cookie_layouts.clear()
+    _cookie_layouts[attributes] = layout
+    return layout

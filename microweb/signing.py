@@ -46,6 +46,9 @@ __all__ = [
 
 KeyDerivation = t.Literal["concat", "django-concat", "hmac", "none"]
 
+#: Timestamps from 0 up to this bound (the year 2106) are dates on every platform.
+_ALWAYS_DATED = 1 << 32
+
 
 def _as_bytes(value: str | bytes) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else value
@@ -137,7 +140,9 @@ class URLSafeTimedSerializer:
     def dumps(self, obj: t.Any) -> str:
         """Serialize and sign *obj*."""
         data = self.serializer.dumps(obj)
-        payload = self.core.dump_payload(_as_bytes(data))
+        payload = self.core.dump_payload(
+            data.encode("utf-8") if isinstance(data, str) else data
+        )
         signed = self.core.sign(
             payload, self._signing_key, self.digest, int(time.time())
         )
@@ -160,21 +165,24 @@ class URLSafeTimedSerializer:
         except UnicodeEncodeError as error:
             raise BadSignature("The value is not valid text") from error
         payload, timestamp = self.core.unsign(signed, self._verifying_keys, self.digest)
-        # A timestamp no datetime can hold is refused here, whatever is asked.
-        signed_at: datetime = self.core.signed_at(timestamp, payload)
+        signed_at: datetime | None = None
+        if not 0 <= timestamp < _ALWAYS_DATED:
+            # A timestamp no datetime can hold is refused here, whatever is asked
+            # (any timestamp below the bound is held on every platform).
+            signed_at = self.core.signed_at(timestamp, payload)
         if max_age is not None:
             age = int(time.time()) - timestamp
             if age > max_age:
                 raise SignatureExpired(
                     f"Signature age {age} > {max_age} seconds",
                     payload=payload,
-                    date_signed=signed_at,
+                    date_signed=signed_at or self.core.signed_at(timestamp, payload),
                 )
             if age < 0:
                 raise SignatureExpired(
                     f"Signature age {age} < 0 seconds",
                     payload=payload,
-                    date_signed=signed_at,
+                    date_signed=signed_at or self.core.signed_at(timestamp, payload),
                 )
         data = self.core.load_payload(payload)
         try:
@@ -186,5 +194,5 @@ class URLSafeTimedSerializer:
                 original_error=error,
             ) from error
         if return_timestamp:
-            return value, signed_at
+            return value, signed_at or self.core.signed_at(timestamp, payload)
         return value

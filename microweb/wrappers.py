@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import typing as t
+from urllib.parse import parse_qsl
 
-from werkzeug.datastructures import EnvironHeaders
+from werkzeug.datastructures import EnvironHeaders, MultiDict
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser as FormDataParserBase
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
-from werkzeug.wsgi import LimitedStream
+from werkzeug.wsgi import LimitedStream, get_content_length
 
 from . import json
 from .globals import context_var, current_app
@@ -35,6 +39,156 @@ def blueprint_chain(endpoint: t.Any) -> list[str]:
 READ_CHUNK = 64 * 1024
 
 
+#: The ``MAX_JSON_DEPTH`` outside an app context.
+DEFAULT_MAX_JSON_DEPTH = 500
+
+
+def _percent_escape(error: UnicodeError) -> tuple[str, int]:
+    """A codec error handler: the bytes that do not decode, percent-escaped
+    (``b"\\xff"`` becomes ``%FF``), as Werkzeug leaves a bad percent-escape."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    undecodable = error.object[error.start : error.end]
+    return "".join(f"%{byte:02X}" for byte in undecodable), error.end
+
+
+#: The name of :func:`_percent_escape` for ``bytes.decode`` and ``unquote``.
+PERCENT_ESCAPE = "microweb.percent_escape"
+codecs.register_error(PERCENT_ESCAPE, _percent_escape)
+
+
+class _CappedStream(LimitedStream):
+    """A body the server ends itself (``wsgi.input_terminated``: chunked), held to
+    *max_length* bytes. Werkzeug's ``LimitedStream(is_max=True)`` stops reading at
+    the limit, so a longer body is cut there without a word; this one reads as
+    it does, and on reaching the limit asks for one byte more: 413 if it comes,
+    the end of the body if not."""
+
+    #: Whether the input was found to end at the limit.
+    _ended = False
+
+    def __init__(self, stream: t.IO[bytes], max_length: int) -> None:
+        super().__init__(stream, max_length, is_max=True)
+
+    def _check_end(self) -> None:
+        try:
+            more = self._stream.read(1)
+        except (OSError, ValueError):
+            raise ClientDisconnected()  # noqa: B904 (as LimitedStream)
+        if more:
+            raise RequestEntityTooLarge()
+        self._ended = True
+
+    def readinto(self, buffer: bytearray) -> int | None:  # type: ignore[override]
+        size = super().readinto(buffer)
+        if size and self._pos >= self.limit:
+            self._check_end()
+        return size
+
+    def on_exhausted(self) -> None:
+        # Reading on at the limit: the end of a body that ended there (a 413 in
+        # Werkzeug, which never looked).
+        if not self._ended:
+            self._check_end()
+
+
+class FormDataParser(FormDataParserBase):
+    """Werkzeug's form parser, with two changes.
+
+    An urlencoded body is held to the limits Werkzeug applies to multipart bodies
+    only: the whole body to ``max_form_memory_size`` bytes (checked from
+    ``Content-Length`` before reading, and while reading a body without one), and
+    its fields to ``max_form_parts``; 413 above either.
+
+    A multipart body that fails half way (truncated, too large, too many parts)
+    closes the temporary files of the uploads it had read, which Werkzeug leaves
+    to the garbage collector.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The files the uploads are written to, as the parser opens them (the
+        # recording function holds the list, not the parser: no cycle).
+        containers: list[t.IO[bytes]] = []
+        make_container = self.stream_factory
+
+        def record_container(*args: t.Any, **kwargs: t.Any) -> t.IO[bytes]:
+            container = make_container(*args, **kwargs)
+            containers.append(container)
+            return container
+
+        self._containers = containers
+        self.stream_factory = record_container
+
+    def parse(
+        self,
+        stream: t.IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str] | None = None,
+    ) -> tuple[t.IO[bytes], MultiDict[str, t.Any], MultiDict[str, t.Any]]:
+        """The stream, the form and the files of the body in *stream*, as
+        Werkzeug's ``parse``, with the changes above."""
+        if mimetype == "application/x-www-form-urlencoded":
+            body = self._urlencoded_body(stream, content_length)
+            _, form, files = super().parse(
+                io.BytesIO(body), mimetype, len(body), options
+            )
+            return stream, form, files
+        containers = self._containers
+        containers.clear()
+        try:
+            result = super().parse(stream, mimetype, content_length, options)
+        except BaseException:
+            for container in containers:
+                container.close()
+            raise
+        if containers:
+            # A body that does not parse (ignored: silent) keeps no upload.
+            kept = {id(upload.stream) for _, upload in result[2].items(multi=True)}
+            for container in containers:
+                if id(container) not in kept:
+                    container.close()
+        return result
+
+    def _urlencoded_body(
+        self, stream: t.IO[bytes], content_length: int | None
+    ) -> bytes:
+        """The urlencoded body read from *stream*; 413 when it is longer than
+        ``max_form_memory_size`` or holds more than ``max_form_parts`` fields."""
+        max_size = self.max_form_memory_size
+        if max_size is None:
+            body = stream.read()
+        else:
+            if content_length is not None and content_length > max_size:
+                raise RequestEntityTooLarge()
+            # One byte past the limit at most: a body without a length (or with
+            # a wrong one, from a server that ends the input itself) is not read
+            # to its end to be refused.
+            chunks = []
+            remaining = max_size + 1
+            while remaining > 0:
+                chunk = stream.read(min(remaining, READ_CHUNK))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+            if remaining <= 0:
+                raise RequestEntityTooLarge()
+            body = b"".join(chunks)
+        max_parts = self.max_form_parts
+        # PERF: a body with fewer separators than the limit has few enough
+        # fields; the exact count (the fields are the pieces that are not
+        # empty, as parse_qsl keeps them) is only made past that.
+        if max_parts is not None and body.count(b"&") >= max_parts:
+            pieces = body.split(b"&")
+            if len(pieces) - pieces.count(b"") > max_parts:
+                raise RequestEntityTooLarge()
+        return body
+
+
 class _StreamProperty(cached_property[t.IO[bytes]]):
     """Werkzeug's cached property, for ``Request.stream``: setting the stream also
     marks ``wsgi.input`` as spoken for."""
@@ -54,6 +208,7 @@ class Request(RequestBase):
     """
 
     json_module: t.Any = json
+    form_data_parser_class = FormDataParser
     #: The rule that matched, or ``None``.
     url_rule: Rule | None = None
     #: The arguments the view is called with, or ``None``.
@@ -63,6 +218,7 @@ class Request(RequestBase):
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
+    _max_json_depth: int | None = None
     # The body as read, once read and cached (Werkzeug's attribute, its default).
     _cached_data: bytes | None = None  # type: ignore[assignment]
     # Whether ``wsgi.input`` is spoken for: read by get_data, or wrapped by the
@@ -165,6 +321,40 @@ class Request(RequestBase):
         self._max_form_parts = value
 
     @property
+    def max_json_depth(self) -> int | None:
+        """The most levels of arrays and objects nested in a JSON body
+        (``MAX_JSON_DEPTH``); :meth:`get_json` fails above (400).
+
+        .. versionadded:: 0.1
+        """
+        return self._config_limit(  # type: ignore[no-any-return]
+            self._max_json_depth, "MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH
+        )
+
+    @max_json_depth.setter
+    def max_json_depth(self, value: int | None) -> None:
+        self._max_json_depth = value
+
+    @cached_property
+    def args(self) -> MultiDict[str, str]:
+        """The parameters of the query string, as Werkzeug's; bytes that are not
+        UTF-8 stay percent-escaped (``%FF``), whether the query string holds them
+        escaped or raw (where Werkzeug fails)."""
+        return self.parameter_storage_class(
+            parse_qsl(
+                self.query_string.decode("utf-8", PERCENT_ESCAPE),
+                keep_blank_values=True,
+                errors=PERCENT_ESCAPE,
+            )
+        )
+
+    @cached_property
+    def full_path(self) -> str:
+        """The path and the query string, as Werkzeug's; bytes of the query string
+        that are not UTF-8 are percent-escaped (``%FF``), where Werkzeug fails."""
+        return f"{self.path}?{self.query_string.decode('utf-8', PERCENT_ESCAPE)}"
+
+    @property
     def endpoint(self) -> str | None:
         """The endpoint of the matched rule, or ``None``."""
         if self.url_rule is not None:
@@ -208,6 +398,16 @@ class Request(RequestBase):
         self._input_used = True
         length = self._body_length
         if length is None:
+            environ = self.environ
+            if "wsgi.input_terminated" in environ and not self.shallow:
+                # The server ends the input: read to its end, 413 past the limit.
+                limit = self.max_content_length
+                if limit is not None:
+                    content_length = get_content_length(environ)
+                    if content_length is not None and content_length > limit:
+                        raise RequestEntityTooLarge()
+                    capped = _CappedStream(environ["wsgi.input"], limit)
+                    return t.cast(t.IO[bytes], capped)
             return RequestBase.stream.fget(self)  # type: ignore[attr-defined, no-any-return]
         # get_data() read the body itself: this is the stream Werkzeug would
         # have read it through, where that reading stopped.
@@ -227,46 +427,75 @@ class Request(RequestBase):
         self, force: bool = False, silent: bool = False, cache: bool = True
     ) -> t.Any | None:
         """The body parsed as JSON, as Werkzeug's: 415 when the mimetype is not JSON
-        (unless *force*), 400 when the body does not parse (``None`` for both with
-        *silent*); the result (and the body) cached unless *cache* is false."""
-        if not self._fast_json:
-            return super().get_json(force=force, silent=silent, cache=cache)
-        # PERF: Werkzeug's get_json with its get_data inlined, and the JSON
-        # content type recognized before it is parsed (as is_json does).
+        (unless *force*), 400 when the body does not parse or nests deeper than
+        :attr:`max_json_depth` (``None`` for both with *silent*); the result (and
+        the body) cached unless *cache* is false."""
         if cache and self._cached_json[silent] is not Ellipsis:
             return self._cached_json[silent]
-        if not force:
-            environ = self.environ
-            headers = self.headers
-            if not (
-                (
-                    environ.get("CONTENT_TYPE") == "application/json"
-                    and headers.__class__ is EnvironHeaders
-                    and headers.environ is environ
-                    and getattr(self, "_parsed_content_type", None) is None
-                )
-                or RequestBase.is_json.fget(self)  # type: ignore[attr-defined]
-            ):
+        if not self._fast_json:
+            # A subclass that changes get_data or is_json: Werkzeug's steps.
+            if not (force or self.is_json):
                 if silent:
                     return None
                 return self.on_json_loading_failed(None)
-        data = self._cached_data
-        if data is None:
-            data = self._read_body()
-            if data is None:
-                data = self.stream.read()
-            if cache:
-                self._cached_data = data
+            data = self.get_data(cache=cache)
+        else:
+            # PERF: Werkzeug's get_json with its get_data inlined, and the JSON
+            # content type recognized before it is parsed (as is_json does).
+            if not force:
+                environ = self.environ
+                headers = self.headers
+                if not (
+                    (
+                        environ.get("CONTENT_TYPE") == "application/json"
+                        and headers.__class__ is EnvironHeaders
+                        and headers.environ is environ
+                        and getattr(self, "_parsed_content_type", None) is None
+                    )
+                    or RequestBase.is_json.fget(self)  # type: ignore[attr-defined]
+                ):
+                    if silent:
+                        return None
+                    return self.on_json_loading_failed(None)
+            cached_data = self._cached_data
+            if cached_data is None:
+                body = self._read_body()
+                data = self.stream.read() if body is None else body
+                if cache:
+                    self._cached_data = data
+            else:
+                data = cached_data
         try:
+            # PERF: max_json_depth inlined. A body no longer than the limit
+            # cannot nest deeper, and nested_deeper counts brackets before it
+            # scans.
+            limit = self._max_json_depth
+            if limit is None:
+                context = context_var.get(None)
+                if context is None:
+                    limit = DEFAULT_MAX_JSON_DEPTH
+                else:
+                    limit = context.app.config["MAX_JSON_DEPTH"]
+            if (
+                limit is not None
+                and len(data) > limit
+                and json.nested_deeper(data, limit)
+            ):
+                raise ValueError(f"JSON nested more than {limit} levels deep")
             rv = self.json_module.loads(data)
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
+            error = e
+            if not isinstance(error, ValueError):
+                # The decoder ran out of stack (no limit, or one above it).
+                error = ValueError("JSON nested too deeply to decode")
+                error.__cause__ = e
             if silent:
                 rv = None
                 if cache:
                     normal_rv, _ = self._cached_json
                     self._cached_json = (normal_rv, rv)
             else:
-                rv = self.on_json_loading_failed(e)
+                rv = self.on_json_loading_failed(error)
                 if cache:
                     _, silent_rv = self._cached_json
                     self._cached_json = (rv, silent_rv)

@@ -859,18 +859,22 @@ def microweb_app_class(core: str) -> type:
 def microweb_session_interface(core: str) -> Any:
     """A session interface whose cookies are signed on the ``core`` signing core.
 
-    ``SecureCookieSessionInterface.get_signing_serializer(app)`` builds the
-    serializer (per call); this subclass builds it the same way, from a
+    A microweb whose ``SecureCookieSessionInterface`` has ``signing_core`` gets
+    the stock interface with that core pinned on the instance: the app keeps the
+    stock session path, as an app that leaves its interface alone does. An older
+    one gets a subclass building its serializer (per call) from a
     ``signing.URLSafeTimedSerializer`` subclass whose ``core`` is
-    ``microweb._signing_c`` or ``_signing_py``. Note that an app with any
-    interface but the default one gives up the dispatch core's fast path for
-    plain responses: the session app has no other routes, and a request that
-    carries the session cookie takes the full response path anyway.
+    ``microweb._signing_c`` or ``_signing_py``; any interface but the stock one
+    gives up the dispatch core's fast path for plain responses.
     """
     suffix = "c" if core == NATIVE else "py"
     signing_core = importlib.import_module(f"microweb._signing_{suffix}")
     signing = importlib.import_module("microweb.signing")
     sessions = importlib.import_module("microweb.sessions")
+    if hasattr(sessions.SecureCookieSessionInterface, "signing_core"):
+        interface = sessions.SecureCookieSessionInterface()
+        interface.signing_core = signing_core
+        return interface
     serializer_class = type(
         f"URLSafeTimedSerializer_{core}",
         (signing.URLSafeTimedSerializer,),
@@ -1489,7 +1493,8 @@ HOW_NOTE = (
     "app's own session interface (Flask, microweb), the itsdangerous serializer "
     "that signed it (Falcon, bare: Flask's salt, key derivation and digest, done "
     "by hand) or Bottle's `get_cookie(secret=...)`. microweb's signing core is "
-    "pinned per app by a `SecureCookieSessionInterface` subclass."
+    "pinned per app on the app's stock `SecureCookieSessionInterface` (its "
+    "`signing_core`), so that the app keeps the stock session path."
 )
 
 

@@ -340,7 +340,7 @@ def test_echo(dispatch_app_class: type) -> None:
         '{"a": 1}'.encode("utf-16-le"),
         '["é"]'.encode("utf-32-be"),
         b"{\x00}",
-        pytest.param(b"[" * 100_000, id="too-deep"),
+        # (JSON nested too deep is a 400 where Flask fails: tests/test_limits.py)
         b'{"a": NaN, "b": -Infinity}',
         b'{"a": 1, "a": 2}',
     ],
@@ -404,12 +404,13 @@ def test_max_content_length(
     compare(dispatch_app_class, [("data",)], {"body": BODY}, config)
 
 
-@pytest.mark.parametrize("max_content_length", [None, 10, 10_000])
+@pytest.mark.parametrize("max_content_length", [None, 10_000])
 def test_terminated_chunked_input(
     dispatch_app_class: type, max_content_length: int | None
 ) -> None:
     """A server that ends the input itself (chunked bodies): no ``Content-Length``,
-    Werkzeug's stream reads it, limited by ``MAX_CONTENT_LENGTH``."""
+    Werkzeug's stream reads it, limited by ``MAX_CONTENT_LENGTH`` (a longer body
+    is a 413 where Flask cuts it: tests/test_limits.py)."""
     extra = {"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"}
     config = {"max_content_length": max_content_length}
     for length in (None, "exact"):

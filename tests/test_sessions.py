@@ -1,8 +1,18 @@
-"""Sessions: byte-compatible cookies with Flask, both ways, and Flask's behaviour."""
+"""Sessions: byte-compatible cookies with Flask, both ways, and Flask's behaviour.
+
+The session's own request path is checked against the general one: a direct
+answer (the dispatch core's, without a response object) saves the session as a
+response object and ``save_session`` do, header for header, on both cores; the
+cookie is found in the header as Werkzeug's ``parse_cookie`` finds it; the
+``Set-Cookie`` is Werkzeug's ``dump_cookie``; the tagged JSON is Flask's.
+"""
 
 from __future__ import annotations
 
 import base64
+import gc
+import string
+import time
 import typing as t
 import uuid
 import warnings
@@ -11,9 +21,18 @@ from datetime import datetime, timezone
 
 import flask
 import pytest
+from conftest import importable_cores
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from itsdangerous import TimestampSigner
+from markupsafe import Markup
+from werkzeug.http import dump_cookie
+from werkzeug.sansio.http import parse_cookie
+from werkzeug.test import EnvironBuilder
 
 import microweb
+import microweb.sessions
+import microweb.signals
 
 SECRET = "interop-secret"
 
@@ -230,3 +249,435 @@ def test_session_reads_the_same_cookie_with_or_without_a_request_object(
     assert lazy.status_code == eager.status_code == 200
     assert lazy.get_data(as_text=True) == eager.get_data(as_text=True)
     assert lazy.headers.get("Vary") == eager.headers.get("Vary") == "Cookie"
+
+
+# --------------------------------------------------------- the direct answer path
+
+
+def serve(app: t.Any, environ: dict[str, t.Any]) -> tuple[str, list[t.Any], bytes]:
+    """Status line, header list (in order) and body of one WSGI call."""
+    answer: dict[str, t.Any] = {}
+
+    def start_response(
+        status: str, headers: list[t.Any], exc_info: t.Any = None
+    ) -> t.Any:
+        answer["status"], answer["headers"] = status, list(headers)
+        return None
+
+    iterable = app(environ, start_response)
+    try:
+        body = b"".join(iterable)
+    finally:
+        getattr(iterable, "close", lambda: None)()
+    return answer["status"], answer["headers"], body
+
+
+def wsgi_environ(method: str, path: str, cookie: str | None) -> dict[str, t.Any]:
+    environ = EnvironBuilder(path=path, method=method).get_environ()
+    if cookie is not None:
+        environ["HTTP_COOKIE"] = cookie
+    return environ
+
+
+def direct_path_app(app_class: type, slow: bool, config: dict[str, t.Any]) -> t.Any:
+    """An app whose views use the session in every way; with *slow*, an
+    ``after_request`` hook puts every answer on the response-object path."""
+    app = app_class(__name__)
+    app.secret_key = SECRET
+    app.config.update(config)
+    app.logger.disabled = True
+    session = microweb.session
+
+    @app.route("/set")
+    def set_values() -> str:
+        session["user"] = "ada"
+        session["n"] = session.get("n", 0) + 1
+        return "set"
+
+    @app.route("/read")
+    def read() -> str:
+        return repr(session.get("user"))
+
+    @app.route("/peek")
+    def peek() -> str:
+        return str("user" in session)
+
+    @app.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+    @app.route("/clear")
+    def clear() -> str:
+        session.clear()
+        return "cleared"
+
+    @app.route("/permanent")
+    def permanent() -> str:
+        session.permanent = True
+        session["user"] = "grace"
+        return "permanent"
+
+    @app.route("/json")
+    def json_answer() -> t.Any:
+        session["json"] = True
+        return {"ok": [1, 2]}
+
+    @app.route("/created")
+    def created() -> t.Any:
+        session["created"] = 1
+        return "created", 201
+
+    @app.route("/bytes")
+    def raw() -> bytes:
+        session["bytes"] = b"\x00\xff"
+        return b"bytes"
+
+    @app.route("/missing")
+    def missing() -> str:
+        session["missing"] = (1, "two")
+        microweb.abort(404)
+
+    @app.route("/nested")
+    def nested() -> str:
+        session["nested"] = {"a": [1, {" t": "not a tag"}], "when": uuid.UUID(int=3)}
+        return "nested"
+
+    @app.route("/unserializable")
+    def unserializable() -> str:
+        session["object"] = object()
+        return "never sent"
+
+    if slow:
+
+        @app.after_request
+        def keep(response: t.Any) -> t.Any:
+            return response
+
+    return app
+
+
+DIRECT_PATHS = [
+    "/set",
+    "/read",
+    "/peek",
+    "/plain",
+    "/clear",
+    "/permanent",
+    "/json",
+    "/created",
+    "/bytes",
+    "/missing",
+    "/nested",
+    "/unserializable",
+]
+DIRECT_CONFIGS = {
+    "default": {},
+    "attributes": {
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_DOMAIN": "b\xfccher.example.org",
+        "SESSION_COOKIE_PATH": "/app dir",
+    },
+    "renamed": {
+        "SESSION_COOKIE_NAME": "sid",
+        "SESSION_COOKIE_HTTPONLY": False,
+        "SESSION_COOKIE_PARTITIONED": True,
+        "SESSION_REFRESH_EACH_REQUEST": False,
+    },
+    "small limit": {"MAX_COOKIE_SIZE": 60},
+    "no secret key": {"SECRET_KEY": None},
+}
+
+
+@pytest.fixture
+def frozen_session_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signing clock and a permanent cookie's expiry, frozen: two requests
+    give the same cookie however far apart they run."""
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.25)
+    expires = datetime(2031, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    monkeypatch.setattr(
+        microweb.sessions.SecureCookieSessionInterface,
+        "get_expiration_time",
+        lambda self, app, session: expires if session.permanent else None,
+    )
+
+
+@pytest.mark.usefixtures("frozen_session_clock")
+@pytest.mark.parametrize(
+    "config", list(DIRECT_CONFIGS.values()), ids=list(DIRECT_CONFIGS)
+)
+def test_direct_answer_saves_the_session_as_a_response_does(
+    dispatch_app_class: type, config: dict[str, t.Any]
+) -> None:
+    # The dispatch core answers plain values itself and adds the session's
+    # headers; an after_request hook sends the same views through a response
+    # object and save_session. Both must answer alike, header for header.
+    # Weak receivers of request signals that other tests left behind go now.
+    gc.collect()
+    microweb.signals.watch.update()
+    signals_watched = microweb.signals.watch.active
+    direct = direct_path_app(dispatch_app_class, slow=False, config=config)
+    slow = direct_path_app(dispatch_app_class, slow=True, config=config)
+    finalized: list[t.Any] = []
+    finalize = direct.finalize_request
+
+    def spy(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        finalized.append(args)
+        return finalize(*args, **kwargs)
+
+    direct.finalize_request = spy
+    name = direct.config["SESSION_COOKIE_NAME"]
+    cookies: list[str | None] = [None, "other=1", f"{name}=garbage"]
+    with warnings.catch_warnings():
+        # A cookie past MAX_COOKIE_SIZE warns, on both paths (compared apart).
+        warnings.simplefilter("ignore", UserWarning)
+        if direct.secret_key:
+            for setter in ("/set", "/permanent", "/nested"):
+                set_cookie = dict(serve(slow, wsgi_environ("GET", setter, None))[1])
+                cookies.append(set_cookie["Set-Cookie"].split(";")[0])
+        for cookie in cookies:
+            for path in DIRECT_PATHS:
+                for method in ("GET", "HEAD"):
+                    expected = serve(slow, wsgi_environ(method, path, cookie))
+                    got = serve(direct, wsgi_environ(method, path, cookie))
+                    assert got == expected, (method, path, cookie)
+    # Every answer but the failures (a session that cannot be saved, or written
+    # without a secret key) was direct, unless a receiver of request signals
+    # left by another test is still alive.
+    if direct.secret_key and not signals_watched:
+        assert all(args[0].code == 500 for args in finalized), finalized
+
+
+def test_direct_answer_warns_of_a_large_cookie_as_a_response_does(
+    dispatch_app_class: type,
+) -> None:
+    records = []
+    for slow in (False, True):
+        app = direct_path_app(dispatch_app_class, slow, {"MAX_COOKIE_SIZE": 60})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            serve(app, wsgi_environ("GET", "/set", None))
+        records.append([(type(w.message), str(w.message)) for w in caught])
+    assert records[0] == records[1] != []
+
+
+def test_session_interface_replaced_after_the_first_request(
+    dispatch_app_class: type,
+) -> None:
+    # The dispatcher was built with the stock interface; an interface set later
+    # is still the one that saves the session (on a response object).
+    class Marking(microweb.sessions.SecureCookieSessionInterface):
+        def save_session(self, app: t.Any, session: t.Any, response: t.Any) -> None:
+            super().save_session(app, session, response)
+            response.headers["X-Saved-By"] = "marking"
+
+    app = direct_path_app(dispatch_app_class, slow=False, config={})
+    client = app.test_client()
+    assert "X-Saved-By" not in client.get("/set").headers
+    app.session_interface = Marking()
+    response = client.get("/set")
+    assert response.headers["X-Saved-By"] == "marking"
+    assert response.headers["Vary"] == "Cookie"
+    assert "Set-Cookie" in response.headers
+
+
+def test_custom_session_class_is_honoured(dispatch_app_class: type) -> None:
+    class Interface(microweb.sessions.SecureCookieSessionInterface):
+        class session_class(microweb.sessions.SecureCookieSession):  # noqa: N801
+            pass
+
+    app = direct_path_app(dispatch_app_class, slow=False, config={})
+    app.session_interface = Interface()
+    seen = []
+
+    @app.route("/kind")
+    def kind() -> str:
+        seen.append(type(microweb.session._get_current_object()))  # type: ignore[attr-defined]
+        return "kind"
+
+    client = app.test_client()
+    client.get("/set")
+    client.get("/kind")
+    assert seen == [Interface.session_class]
+
+
+def test_signing_core_pinned_on_the_interface() -> None:
+    from microweb import _signing_py
+
+    app = make_app(microweb, microweb.App)
+    interface = microweb.sessions.SecureCookieSessionInterface()
+    interface.signing_core = _signing_py
+    app.session_interface = interface
+    assert interface.get_signing_serializer(app).core is _signing_py
+    cookie = session_cookie(app.test_client().get("/set"))
+    reader = make_app(flask, flask.Flask).test_client()
+    reader.set_cookie("session", cookie)
+    assert reader.get("/get").json["user"] == "ada"
+
+
+def test_session_proxy_outside_a_request() -> None:
+    app = microweb.App(__name__)
+    app.secret_key = SECRET
+    for use in (
+        lambda: microweb.session["user"],
+        lambda: microweb.session.get("user"),
+        lambda: microweb.session.__setitem__("user", "ada"),
+    ):
+        with pytest.raises(RuntimeError, match="outside of request context"):
+            use()
+        with (
+            app.app_context(),
+            pytest.raises(RuntimeError, match="outside of request context"),
+        ):
+            use()
+
+
+def test_session_marks_itself_modified() -> None:
+    session = microweb.sessions.SecureCookieSession({"a": 1})
+    assert not session.modified
+    session["b"] = 2
+    assert session.modified and session == {"a": 1, "b": 2}
+    calls = []
+    session = microweb.sessions.SecureCookieSession()
+    session.on_update = calls.append
+    session["c"] = 3
+    assert calls == [session] and not session.modified
+
+
+# ------------------------------------------------------------ the cookie's parts
+
+cookie_tokens = st.sampled_from(
+    ["session", "sid", "a", "=", ";", " ", "; ", '"', "\\", ",", "\t", "\xe9", "\x00"]
+    + ["x=1", "abc", "-_.", "%20"]
+)
+cookie_headers = st.lists(cookie_tokens, max_size=16).map("".join)
+cookie_names = st.sampled_from(["session", "sid", "a", "", "s=1", "\xe9", "a b", "x;"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(header=st.none() | cookie_headers, name=cookie_names)
+def test_cookie_value_is_parse_cookie(header: str | None, name: str) -> None:
+    # The dispatch core reads the session cookie from the header in place; the
+    # answer is werkzeug's (this installed version's) parse_cookie.
+    expected = parse_cookie(header).get(name)
+    for core in importable_cores("dispatch"):
+        assert core.cookie_value(header, name) == expected, core.__name__
+
+
+cookie_values = st.text(
+    string.ascii_letters + string.digits + "-_.", min_size=0, max_size=40
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(["session", "sid", "s\xe9ance", "a b"]),
+    path=st.sampled_from([None, "/", "/app", "/a b;c", "/\xe9"]),
+    domain=st.sampled_from(
+        [None, "", "example.org", ".example.org:8080", "b\xfccher.de"]
+    ),
+    secure=st.booleans(),
+    httponly=st.booleans(),
+    samesite=st.sampled_from([None, "Lax", "strict", "None"]),
+    partitioned=st.booleans(),
+    max_size=st.sampled_from([0, 60, 4093]),
+    value=cookie_values,
+    expires=st.none()
+    | st.datetimes(
+        min_value=datetime(1970, 1, 2),
+        max_value=datetime(9000, 1, 1),
+        timezones=st.just(timezone.utc),
+    ),
+)
+def test_set_cookie_is_dump_cookie(
+    name: str,
+    path: str | None,
+    domain: str | None,
+    secure: bool,
+    httponly: bool,
+    samesite: str | None,
+    partitioned: bool,
+    max_size: int,
+    value: str,
+    expires: datetime | None,
+) -> None:
+    # The session's Set-Cookie is laid out ahead per set of attributes; it must
+    # be werkzeug's dump_cookie, byte for byte, warning included.
+    app = microweb.App(__name__)
+    app.config.update(
+        SESSION_COOKIE_NAME=name,
+        SESSION_COOKIE_PATH=path,
+        SESSION_COOKIE_DOMAIN=domain,
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_HTTPONLY=httponly,
+        SESSION_COOKIE_SAMESITE=samesite,
+        SESSION_COOKIE_PARTITIONED=partitioned,
+        MAX_COOKIE_SIZE=max_size,
+    )
+    interface = app.session_interface
+    outcomes = []
+    for make in (
+        lambda: interface._set_cookie(app, value, expires)[1],
+        lambda: dump_cookie(
+            name,
+            value,
+            expires=expires,
+            path=path or app.config["APPLICATION_ROOT"],
+            domain=domain or None,
+            secure=secure,
+            httponly=httponly,
+            max_size=max_size,
+            samesite=samesite,
+            partitioned=partitioned,
+        ),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outcomes.append((make(), [str(w.message) for w in caught]))
+    assert outcomes[0] == outcomes[1]
+
+
+session_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    st.binary(max_size=8),
+    st.uuids(),
+    st.datetimes(
+        min_value=datetime(1970, 1, 1),
+        max_value=datetime(9999, 1, 1),
+        timezones=st.just(timezone.utc),
+    ).map(lambda moment: moment.replace(microsecond=0)),
+    st.text(max_size=8).map(Markup),
+)
+session_keys = st.sampled_from([" t", " di", " b", "user", "a", "\xe9"]) | st.text(
+    max_size=4
+)
+session_values = st.recursive(
+    session_scalars,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.dictionaries(session_keys, children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.dictionaries(session_keys, session_values, max_size=4))
+def test_tagged_json_is_flasks(data: dict[str, t.Any]) -> None:
+    # The session serializer's shortcuts (flat objects, the app's encoder made
+    # once) give Flask's text, and read it back as Flask does.
+    flask_app = flask.Flask(__name__)
+    app = microweb.App(__name__)
+    with flask_app.app_context():
+        expected = flask.sessions.session_json_serializer.dumps(data)
+        flask_loaded = flask.sessions.session_json_serializer.loads(expected)
+    with app.app_context():
+        text = microweb.sessions.session_json_serializer.dumps(data)
+        loaded = microweb.sessions.session_json_serializer.loads(text)
+    assert text == expected
+    assert repr(loaded) == repr(flask_loaded)

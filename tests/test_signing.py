@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import random
 import time
@@ -795,6 +796,51 @@ def test_dump_payload_bytes(signing_core: ModuleType, data: bytes) -> None:
         expected = base64_encode(data)
     assert signing_core.dump_payload(data) == expected
     assert signing_core.load_payload(expected) == data
+
+
+#: Alphabets for short payloads: from one byte (long matches) to all of them.
+SHORT_ALPHABETS = [b"a", b"ab", b"abc", b'{}":,abcdefgh0123', bytes(range(256))]
+
+
+@pytest.mark.parametrize("alphabet", SHORT_ALPHABETS)
+def test_dump_payload_short_data(signing_core: ModuleType, alphabet: bytes) -> None:
+    # The compiled twin compresses data of up to 33 bytes on a stream with a
+    # smaller hash table: its output must still be zlib.compress's, on both
+    # sides of that bound.
+    generator = random.Random(alphabet)
+    for length in range(0, 48):
+        for _ in range(60):
+            data = bytes(generator.choice(alphabet) for _ in range(length))
+            compressed = zlib.compress(data)
+            if len(compressed) < len(data) - 1:
+                expected = b"." + base64_encode(compressed)
+            else:
+                expected = base64_encode(data)
+            assert signing_core.dump_payload(data) == expected, data
+
+
+@pytest.mark.parametrize(
+    "digest", ["sha1", "sha256", "sha512", "md5", "sha3_256", "blake2b"]
+)
+def test_mac_is_hmac(signing_core: ModuleType, digest: str) -> None:
+    generator = random.Random(digest)
+    block_size = hashlib.new(digest).block_size
+    key_lengths = [0, 1, 20, block_size - 1, block_size, block_size + 1, 300]
+    for key_length in key_lengths:
+        key = generator.randbytes(key_length)
+        for message_length in [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000]:
+            message = generator.randbytes(message_length)
+            assert signing_core.mac(key, message, digest) == hmac.digest(
+                key, message, digest
+            )
+
+
+def test_mac_with_many_keys(signing_core: ModuleType) -> None:
+    # Each key's padded hashes are kept for its next message, a bounded number of
+    # keys at a time: answers stay right when the oldest are let go.
+    for number in range(500):
+        key = number.to_bytes(4, "big")
+        assert signing_core.mac(key, b"v", "sha1") == hmac.digest(key, b"v", "sha1")
 
 
 @pytest.mark.parametrize("payload", [b"a", b".", b".a", b"." + base64_encode(b"xx")])
