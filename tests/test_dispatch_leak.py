@@ -26,11 +26,10 @@ import hashlib
 import io
 import os
 import sys
-import tracemalloc
 import typing as t
 
 import pytest
-from conftest import STATM, resident_bytes
+from conftest import STATM, resident_bytes, traced_growth
 
 from microweb import abort, jsonify, redirect, request, session
 from microweb.globals import context_var
@@ -141,8 +140,13 @@ REQUESTS: list[tuple[dict[str, t.Any], bytes, str]] = [
 ]
 
 
-def serve_many(app: t.Any, count: int) -> None:
-    """Serve every kind of request *count* times, checking each status."""
+def serve_many(
+    app: t.Any,
+    count: int,
+    requests: list[tuple[dict[str, t.Any], bytes, str]] | None = None,
+) -> None:
+    """Serve every request of *requests* (by default :data:`REQUESTS`) *count*
+    times, checking each status."""
     statuses: list[str] = []
 
     def start_response(
@@ -152,7 +156,7 @@ def serve_many(app: t.Any, count: int) -> None:
         return _write
 
     for _ in range(count):
-        for template, body, expected in REQUESTS:
+        for template, body, expected in REQUESTS if requests is None else requests:
             environ = dict(template)
             environ["wsgi.input"] = io.BytesIO(body)
             iterable = app(environ, start_response)
@@ -165,7 +169,7 @@ def serve_many(app: t.Any, count: int) -> None:
                     close()
             status = statuses.pop()
             if status != expected:
-                raise AssertionError(f"{environ['PATH_INFO']}: {status}")
+                raise AssertionError(f"{environ['PATH_INFO']!r}: {status}")
 
 
 def _write(data: bytes) -> None:
@@ -193,18 +197,9 @@ def test_serving_traced_memory_flat(dispatch_app_class: type) -> None:
     app = leak_app(dispatch_app_class)
     serve_many(app, 1_500)
     gc.collect()
-    tracemalloc.start()
-    try:
-        serve_many(app, 500)
-        gc.collect()
-        first, _ = tracemalloc.get_traced_memory()
-        serve_many(app, 2_000)
-        gc.collect()
-        second, _ = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    growth = traced_growth(lambda: serve_many(app, 500), lambda: serve_many(app, 2_000))
     # 16,000 requests: even 16 bytes kept per request would be 256 KB
-    assert second - first < 128 * 1024, (first, second)
+    assert growth < 128 * 1024, growth
     assert context_var.get(None) is None
 
 
@@ -463,35 +458,6 @@ JSON = "application/json"
 MULTIPART_BOUNDARY_B = "multipart/form-data; boundary=b"
 
 
-def serve_hostile(
-    app: t.Any, requests: list[tuple[dict[str, t.Any], bytes, str]], count: int
-) -> None:
-    """Serve every hostile request *count* times, checking each status."""
-    statuses: list[str] = []
-
-    def start_response(
-        status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
-    ) -> t.Callable[[bytes], None]:
-        statuses.append(status)
-        return _write
-
-    for _ in range(count):
-        for template, body, expected in requests:
-            environ = dict(template)
-            environ["wsgi.input"] = io.BytesIO(body)
-            iterable = app(environ, start_response)
-            try:
-                for _chunk in iterable:
-                    pass
-            finally:
-                close = getattr(iterable, "close", None)
-                if close is not None:
-                    close()
-            status = statuses.pop()
-            if status != expected:
-                raise AssertionError(f"{environ['PATH_INFO']!r}: {status}")
-
-
 #: Iterations (of every hostile request) per round of the resident-set test.
 HOSTILE_ITERATIONS_PER_ROUND = 3_000
 
@@ -502,11 +468,11 @@ def test_hostile_requests_rss_flat(dispatch_app_class: type) -> None:
     # A few hundred thousand requests per core: the native tox env runs it.
     app = hostile_app(dispatch_app_class)
     requests = hostile_requests(app)
-    serve_hostile(app, requests, HOSTILE_ITERATIONS_PER_ROUND)  # warm-up
+    serve_many(app, HOSTILE_ITERATIONS_PER_ROUND, requests)  # warm-up
     gc.collect()
     sizes = []
     for _ in range(ROUNDS):
-        serve_hostile(app, requests, HOSTILE_ITERATIONS_PER_ROUND)
+        serve_many(app, HOSTILE_ITERATIONS_PER_ROUND, requests)
         gc.collect()
         sizes.append(resident_bytes())
     growth = sizes[-1] - sizes[0]
@@ -517,20 +483,13 @@ def test_hostile_requests_rss_flat(dispatch_app_class: type) -> None:
 def test_hostile_requests_traced_memory_flat(dispatch_app_class: type) -> None:
     app = hostile_app(dispatch_app_class)
     requests = hostile_requests(app)
-    serve_hostile(app, requests, 300)
+    serve_many(app, 300, requests)
     gc.collect()
-    tracemalloc.start()
-    try:
-        serve_hostile(app, requests, 150)
-        gc.collect()
-        first, _ = tracemalloc.get_traced_memory()
-        serve_hostile(app, requests, 600)
-        gc.collect()
-        second, _ = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    growth = traced_growth(
+        lambda: serve_many(app, 150, requests), lambda: serve_many(app, 600, requests)
+    )
     # 600 rounds of 22 requests: even 16 bytes kept per request would be 211 KB.
-    assert second - first < 96 * 1024, (first, second)
+    assert growth < 96 * 1024, growth
     assert context_var.get(None) is None
 
 
@@ -542,10 +501,10 @@ def test_hostile_requests_keep_no_reference(dispatch_app_class: type) -> None:
         pytest.skip("needs sys.getrefcount")
     app = hostile_app(dispatch_app_class)
     requests = hostile_requests(app)
-    serve_hostile(app, requests, 20)
+    serve_many(app, 20, requests)
     gc.collect()
     before = sys.getrefcount(app)
-    serve_hostile(app, requests, 200)
+    serve_many(app, 200, requests)
     gc.collect()
     assert sys.getrefcount(app) - before < 20, (before, sys.getrefcount(app))
     assert context_var.get(None) is None

@@ -14,11 +14,10 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import tracemalloc
 from typing import Any
 
 import pytest
-from conftest import STATM, resident_bytes
+from conftest import STATM, resident_bytes, traced_growth
 
 from microweb.routing import (
     BuildError,
@@ -97,18 +96,11 @@ def test_match_and_build_traced_memory_flat(map_class: type) -> None:
     adapter = leak_map(map_class).bind(SERVER)
     exercise(adapter, 0, 3_000)
     gc.collect()
-    tracemalloc.start()
-    try:
-        exercise(adapter, 3_000, 2_000)
-        gc.collect()
-        first, _ = tracemalloc.get_traced_memory()
-        exercise(adapter, 5_000, 6_000)
-        gc.collect()
-        second, _ = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    growth = traced_growth(
+        lambda: exercise(adapter, 3_000, 2_000), lambda: exercise(adapter, 5_000, 6_000)
+    )
     # 6,000 iterations: even 16 bytes kept per call would be 672 KB
-    assert second - first < 256 * 1024, (first, second)
+    assert growth < 256 * 1024, growth
 
 
 def test_refcounts_stable(map_class: type) -> None:
@@ -192,15 +184,8 @@ def test_hostile_match_traced_memory_flat(map_class: type) -> None:
     adapter = leak_map(map_class).bind(SERVER)
     exercise_hostile(adapter, 200)
     gc.collect()
-    tracemalloc.start()
-    try:
-        exercise_hostile(adapter, 100)
-        gc.collect()
-        first, _ = tracemalloc.get_traced_memory()
-        exercise_hostile(adapter, 500)
-        gc.collect()
-        second, _ = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    growth = traced_growth(
+        lambda: exercise_hostile(adapter, 100), lambda: exercise_hostile(adapter, 500)
+    )
     # 27,500 matches: even 8 bytes kept per match would be 220 KB.
-    assert second - first < 96 * 1024, (first, second)
+    assert growth < 96 * 1024, growth

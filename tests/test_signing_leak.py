@@ -20,13 +20,12 @@ import gc
 import hashlib
 import os
 import sys
-import tracemalloc
 import zlib
 from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import STATM, pinned_serializer_class, resident_bytes
+from conftest import STATM, pinned_serializer_class, resident_bytes, traced_growth
 
 from microweb.signing import (
     BadData,
@@ -144,18 +143,11 @@ def test_signing_traced_memory_flat(signers: Signers) -> None:
     # resident set hides them (freed pages reused by the allocator).
     exercise(signers, 0, 1_000)
     gc.collect()
-    tracemalloc.start()
-    try:
-        exercise(signers, 1_000, 500)
-        gc.collect()
-        first, _ = tracemalloc.get_traced_memory()
-        exercise(signers, 1_500, 2_500)
-        gc.collect()
-        second, _ = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    growth = traced_growth(
+        lambda: exercise(signers, 1_000, 500), lambda: exercise(signers, 1_500, 2_500)
+    )
     # 2,500 iterations of 14 calls: even 8 bytes kept per call would be 280 KB.
-    assert second - first < 128 * 1024, (first, second)
+    assert growth < 128 * 1024, growth
 
 
 def test_refcounts_stable(signers: Signers) -> None:
