@@ -349,6 +349,20 @@ class Request(RequestBase):
         )
 
     @cached_property
+    def host(self) -> str:
+        """The host the client asked for, as Werkzeug's; empty, as from Werkzeug
+        3.1.9, when it names a port that is not a number from 1 to 65535 (before
+        3.1.9, such a host made :attr:`url` and the URLs built on it fail)."""
+        host: str = RequestBase.host.fget(self)  # type: ignore[attr-defined]
+        if not host.endswith("]"):
+            _, colon, port = host.rpartition(":")
+            if colon and not (
+                port.isascii() and port.isdigit() and 0 < int(port) <= 65535
+            ):
+                return ""
+        return host
+
+    @cached_property
     def full_path(self) -> str:
         """The path and the query string, as Werkzeug's; bytes of the query string
         that are not UTF-8 are percent-escaped (``%FF``), where Werkzeug fails."""
