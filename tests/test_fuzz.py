@@ -29,10 +29,11 @@ agree. The signing core's ``loads`` on garbage and damaged tokens is fuzzed in
 ``test_signing_differential.py`` (only itsdangerous exceptions escape, and both twins
 agree with itsdangerous); here it sees hostile session cookies through whole requests.
 
-Hostile input that still gets a 500 is pinned as a strict ``xfail`` below, and the
-strategies leave it out until it is fixed. Raw bytes that are not UTF-8 in the query
-string and JSON bodies nested deeper than the decoder's recursion limit are in the
-strategies (500s in Werkzeug 3.1 and Flask 3.1; microweb answers them). Hosts whose
+Hostile input that Werkzeug 3.1 or Flask 3.1 answer with a 500 is in the strategies,
+with a test of its own below: raw bytes that are not UTF-8 in the query string, JSON
+bodies nested deeper than the decoder's recursion limit, and hosts IDNA cannot encode
+or whose port is out of range. Should one give a 500 again, pin it here as a strict
+``xfail`` and leave it out of the strategies until it is fixed. Hosts whose
 name IDNA cannot encode are in the strategies (a redirect on them answers 400), and
 hosts whose port is out of range too (``request.host`` reads them as empty, as
 Werkzeug 3.1.9 does; see :func:`test_request_url_host_port_out_of_range`).
