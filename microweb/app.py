@@ -42,7 +42,7 @@ from .cli import AppGroup, get_debug_flag
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .globals import context_var, g, request, session
-from .helpers import get_flashed_messages
+from .helpers import escape_control_characters, get_flashed_messages
 from .json import JSONProvider
 from .routing import Map, MapAdapter, Rule
 from .scaffold import F, Scaffold, _endpoint_from_view_func
@@ -1072,7 +1072,12 @@ class App(Scaffold):
         return rv
 
     def redirect(self, location: str, code: int = 302) -> BaseResponse:
-        """A redirect response to *location*."""
+        """A redirect response to *location*. Its control characters, line breaks
+        above all, are percent-encoded: Werkzeug refuses them in the ``Location``
+        header (a 500 in Flask), and a target taken from the client must not end
+        the header."""
+        if isinstance(location, str):
+            location = escape_control_characters(location)
         return _redirect(location, code=code, Response=self.response_class)
 
     def aborter(

@@ -72,12 +72,15 @@ def redirect(
     location: str, code: int = 302, Response: type[BaseResponse] | None = None
 ) -> BaseResponse:
     """A redirect response to *location*: the app's response class inside an app,
-    else *Response* (Werkzeug's by default).
+    else *Response* (Werkzeug's by default). Control characters in *location*
+    are percent-encoded (see :meth:`App.redirect <microweb.App.redirect>`).
 
     .. versionadded:: 0.1
     """
     if current_app:
         return current_app.redirect(location, code=code)
+    if isinstance(location, str):
+        location = escape_control_characters(location)
     return _redirect(location, code=code, Response=Response)
 
 
@@ -330,6 +333,17 @@ def get_template_attribute(template_name: str, attribute: str) -> t.Any:
 #: Characters a browser drops from a URL before reading it (tab and line
 #: breaks anywhere), or that have no place in one (the other C0 controls, DEL).
 _UNSAFE_URL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def escape_control_characters(location: str) -> str:
+    """*location* with its control characters percent-encoded (``\r\n`` becomes
+    ``%0D%0A``): a ``Location`` header cannot hold a line break, and a redirect to
+    a URL from the client must neither fail on one nor carry it."""
+    if _UNSAFE_URL_CHARACTERS.search(location) is None:
+        return location
+    return _UNSAFE_URL_CHARACTERS.sub(
+        lambda match: f"%{ord(match.group()):02X}", location
+    )
 
 
 def url_is_safe(

@@ -33,6 +33,8 @@ Flask answers 500, microweb answers 4xx, a redirect or an empty session:
   object, which Flask's session class cannot take;
 * ``path-redirect-with-crlf-in-query``: Werkzeug puts the line break in the
   ``Location`` header, which refuses it (``ValueError``);
+* ``redirect-target-with-crlf``: ``redirect()`` to a target from the client
+  holding a line break, refused by the header the same way;
 * ``json-deeply-nested``: the JSON decoder's ``RecursionError`` (microweb: 400);
 * ``query-raw-invalid-utf8``: ``request.args`` decodes the raw bytes as strict
   UTF-8 (``UnicodeDecodeError``; microweb keeps them percent-escaped).
@@ -201,6 +203,10 @@ def build_app(app_class: type, fw: t.Any, root: Path) -> t.Any:
     @app.post("/size")
     def size() -> t.Any:
         return {"size": len(request.get_data())}
+
+    @app.get("/go")
+    def go() -> t.Any:
+        return fw.redirect(request.args.get("next", "/"))
 
     @app.post("/form")
     def form() -> t.Any:
@@ -601,6 +607,16 @@ PATH_CASES = [
     ),
     Case("path-slashes-and-crlf", 404, raw={"path": b"//files//a\r\nSet-Cookie: x=1"}),
     Case("path-crlf-in-path-converter", 404, raw={"path": b"/files/a\r\nb"}),
+    Case(
+        "redirect-target-with-crlf",
+        302,
+        client={
+            "path": "/go",
+            "query_string": {"next": "/home\r\nSet-Cookie: x=1\x00"},
+        },
+        check=redirects_to("/home%0D%0ASet-Cookie:%20x=1%00"),
+        flask=500,
+    ),
     Case(
         "path-redirect-with-crlf-in-query",
         308,

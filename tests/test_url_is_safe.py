@@ -94,3 +94,25 @@ def test_a_view_redirects_only_to_safe_targets() -> None:
     assert client.get("/login?next=/entries").headers["Location"] == "/entries"
     response = client.get("/login?next=//evil.example/")
     assert response.headers["Location"] == "/login"
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [
+        ("/next\r\nSet-Cookie: x=1", "/next%0D%0ASet-Cookie:%20x=1"),
+        ("/tab\there", "/tab%09here"),
+        ("/plain?a=1", "/plain?a=1"),
+    ],
+)
+def test_redirect_encodes_control_characters(target: str, location: str) -> None:
+    # Inside an app and outside one: the target cannot end the Location header.
+    app = microweb.App(__name__)
+    with app.test_request_context():
+        inside = microweb.redirect(target)
+    outside = microweb.redirect(target)
+    for response in (inside, outside):
+        headers = response.get_wsgi_headers(
+            microweb.testing.EnvironBuilder(app).get_environ()
+        )
+        assert headers["Location"] == location
+        assert "Set-Cookie" not in headers
