@@ -44,7 +44,7 @@ from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .globals import context_var, g, request, session
 from .helpers import escape_control_characters, get_flashed_messages
 from .json import JSONProvider
-from .routing import Map, MapAdapter, Rule
+from .routing import Map, MapAdapter, Rule, without_bad_port
 from .scaffold import F, Scaffold, _endpoint_from_view_func
 from .sessions import SecureCookieSessionInterface, SessionInterface, carries_cookie
 from .signals import (
@@ -468,7 +468,9 @@ class App(Scaffold):
             trusted_hosts = self.config["TRUSTED_HOSTS"]
             if trusted_hosts is not None:
                 request.trusted_hosts = trusted_hosts
-            request.host = get_host(request.environ, request.trusted_hosts)
+            request.host = without_bad_port(
+                get_host(request.environ, request.trusted_hosts)
+            )
             subdomain = None
             server_name = self.config["SERVER_NAME"]
             if self.url_map.host_matching:

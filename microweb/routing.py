@@ -47,6 +47,18 @@ if t.TYPE_CHECKING:
 #: The routing core this process uses: ``microweb._routing_c`` or ``_routing_py``.
 core: ModuleType = _cores.load("routing")
 
+
+def without_bad_port(host: str) -> str:
+    """*host* (``name`` or ``name:port``), or ``""`` when it names a port that is
+    not a number from 1 to 65535, as Werkzeug 3.1.9's ``get_host`` does. Before
+    3.1.9 such a host was kept, and every URL built on it failed (a 500)."""
+    if not host.endswith("]"):
+        _, colon, port = host.rpartition(":")
+        if colon and not (port.isascii() and port.isdigit() and 0 < int(port) <= 65535):
+            return ""
+    return host
+
+
 __all__ = [
     "AnyConverter",
     "BaseConverter",
@@ -249,7 +261,7 @@ class Map:
         Paths are decoded as UTF-8, with replacement characters for bad bytes.
         """
         environ = getattr(environ, "environ", environ)
-        request_host = get_host(environ).lower()
+        request_host = without_bad_port(get_host(environ)).lower()
         scheme = environ["wsgi.url_scheme"]
         if server_name is None:
             server_name = request_host

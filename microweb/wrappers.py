@@ -17,6 +17,7 @@ from werkzeug.wsgi import LimitedStream, get_content_length
 
 from . import json
 from .globals import context_var, current_app
+from .routing import without_bad_port
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -353,14 +354,7 @@ class Request(RequestBase):
         """The host the client asked for, as Werkzeug's; empty, as from Werkzeug
         3.1.9, when it names a port that is not a number from 1 to 65535 (before
         3.1.9, such a host made :attr:`url` and the URLs built on it fail)."""
-        host: str = RequestBase.host.fget(self)  # type: ignore[attr-defined]
-        if not host.endswith("]"):
-            _, colon, port = host.rpartition(":")
-            if colon and not (
-                port.isascii() and port.isdigit() and 0 < int(port) <= 65535
-            ):
-                return ""
-        return host
+        return without_bad_port(RequestBase.host.fget(self))  # type: ignore[attr-defined]
 
     @cached_property
     def full_path(self) -> str:
