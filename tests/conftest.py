@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import gc
 import importlib
+import io
 import os
 import tracemalloc
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -328,6 +329,107 @@ def traced_growth(settle: Callable[[], Any], measure: Callable[[], Any]) -> int:
     finally:
         tracemalloc.stop()
     return second - first
+
+
+# -- WSGI requests built by hand ----------------------------------------------------
+
+
+class RecordingInput(io.RawIOBase):
+    """``wsgi.input`` that records what is asked of it: how many bytes each read
+    wanted, how far it was read; it can answer in short pieces, stop early or fail."""
+
+    def __init__(self, data: bytes, piece: int = 0, fail: bool = False) -> None:
+        self.data = data
+        self.position = 0
+        #: the most bytes one call gives (0: all that is asked)
+        self.piece = piece
+        self.fail = fail
+        self.requests: list[int] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def _take(self, size: int) -> bytes:
+        self.requests.append(size)
+        if self.fail:
+            raise OSError("connection reset")
+        if size < 0:
+            size = len(self.data) - self.position
+        if self.piece:
+            size = min(size, self.piece)
+        chunk = self.data[self.position : self.position + size]
+        self.position += len(chunk)
+        return chunk
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._take(-1 if size is None else size)
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._take(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def trace(self) -> dict[str, Any]:
+        return {"requests": self.requests, "position": self.position}
+
+
+def wsgi_environ(
+    body: bytes = b"",
+    path: str = "/",
+    method: str = "POST",
+    query: bytes = b"",
+    content_type: str | None = None,
+    length: str | None = "exact",
+    extra: dict[str, Any] | None = None,
+    piece: int = 0,
+    fail: bool = False,
+) -> dict[str, Any]:
+    """A PEP 3333 environ with *body* in a :class:`RecordingInput` (*piece*,
+    *fail*); *length* is ``CONTENT_LENGTH`` (``"exact"``: the body's length,
+    ``None``: none) and *query* the raw bytes of the query string."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query.decode("latin-1"),
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "localhost",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": RecordingInput(body, piece, fail),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if content_type is not None:
+        environ["CONTENT_TYPE"] = content_type
+    if length == "exact":
+        environ["CONTENT_LENGTH"] = str(len(body))
+    elif length is not None:
+        environ["CONTENT_LENGTH"] = length
+    environ.update(extra or {})
+    return environ
+
+
+def multipart_body(
+    parts: Sequence[tuple[str, bytes] | tuple[str, bytes, str]], boundary: str
+) -> bytes:
+    """A ``multipart/form-data`` body with *boundary*: ``(name, value)`` fields and
+    ``(name, content, filename)`` files."""
+    chunks = []
+    for part in parts:
+        disposition = f'form-data; name="{part[0]}"'
+        if len(part) == 3:
+            disposition += f'; filename="{part[2]}"'
+        chunks.append(
+            f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+            + part[1]
+            + b"\r\n"
+        )
+    return b"".join(chunks) + f"--{boundary}--\r\n".encode()
 
 
 # -- Hypothesis profiles ------------------------------------------------------------

@@ -74,7 +74,7 @@ from pathlib import Path
 from wsgiref.validate import validator
 
 import pytest
-from conftest import CORE_NAMES, fetch, pinned_app_class
+from conftest import CORE_NAMES, fetch, multipart_body, pinned_app_class
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
 from werkzeug.datastructures import Headers
@@ -468,19 +468,8 @@ def multipart(
     parts: t.Sequence[tuple[str, bytes] | tuple[str, bytes, str]],
     boundary: str = "hostile-boundary",
 ) -> bytes:
-    """A ``multipart/form-data`` body: ``(name, value)`` fields and
-    ``(name, content, filename)`` files."""
-    lines = []
-    for part in parts:
-        disposition = f'form-data; name="{part[0]}"'
-        if len(part) == 3:
-            disposition += f'; filename="{part[2]}"'
-        lines.append(
-            f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
-            + part[1]
-            + b"\r\n"
-        )
-    return b"".join(lines) + f"--{boundary}--\r\n".encode()
+    """A ``multipart/form-data`` body, by default with the app's boundary."""
+    return multipart_body(parts, boundary)
 
 
 UPLOAD = multipart([("name", b"ada"), ("file", b"file content", "notes.txt")])

@@ -15,12 +15,12 @@ through, and that ``None`` turns it off.
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 import typing as t
 
 import pytest
+from conftest import multipart_body, wsgi_environ
 from werkzeug.formparser import default_stream_factory
 from werkzeug.wrappers import Request as WerkzeugRequest
 
@@ -35,61 +35,6 @@ URLENCODED = "application/x-www-form-urlencoded"
 #: parser reads at once.
 FIELD = 70_000
 MULTIPART = "multipart/form-data; boundary=limits-boundary"
-
-
-class RecordingInput(io.RawIOBase):
-    """``wsgi.input`` that remembers how far it was read."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: t.Any) -> int:
-        chunk = self.data[self.position : self.position + len(buffer)]
-        buffer[: len(chunk)] = chunk
-        self.position += len(chunk)
-        return len(chunk)
-
-
-def make_environ(
-    body: bytes = b"",
-    path: str = "/",
-    method: str = "POST",
-    query: bytes = b"",
-    content_type: str | None = None,
-    length: str | None = "exact",
-    extra: dict[str, t.Any] | None = None,
-) -> dict[str, t.Any]:
-    """A PEP 3333 environ; *length* is ``CONTENT_LENGTH`` (``"exact"``: the body's
-    length, ``None``: none) and *query* the raw bytes of the query string."""
-    environ: dict[str, t.Any] = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": query.decode("latin-1"),
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "localhost",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": RecordingInput(body),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    if content_type is not None:
-        environ["CONTENT_TYPE"] = content_type
-    if length == "exact":
-        environ["CONTENT_LENGTH"] = str(len(body))
-    elif length is not None:
-        environ["CONTENT_LENGTH"] = length
-    environ.update(extra or {})
-    return environ
 
 
 def call(app: t.Any, environ: dict[str, t.Any]) -> tuple[int, bytes]:
@@ -160,11 +105,11 @@ def make_app(app_class: type, **config: t.Any) -> t.Any:
 
 
 def urlencoded(body: bytes, **kwargs: t.Any) -> dict[str, t.Any]:
-    return make_environ(body, path="/form", content_type=URLENCODED, **kwargs)
+    return wsgi_environ(body, path="/form", content_type=URLENCODED, **kwargs)
 
 
 def json_environ(body: bytes, path: str = "/json", **kwargs: t.Any) -> dict[str, t.Any]:
-    return make_environ(body, path=path, content_type="application/json", **kwargs)
+    return wsgi_environ(body, path=path, content_type="application/json", **kwargs)
 
 
 def nested(depth: int) -> bytes:
@@ -199,7 +144,7 @@ def test_defaults() -> None:
 
 def test_request_limits_outside_an_app() -> None:
     """A request made outside an app has the defaults, and takes overrides."""
-    request = Request(make_environ())
+    request = Request(wsgi_environ())
     assert request.max_json_depth == 500
     assert request.max_form_memory_size == WerkzeugRequest.max_form_memory_size
     assert request.max_form_parts == WerkzeugRequest.max_form_parts
@@ -486,12 +431,12 @@ def test_nested_deeper_hostile_strings() -> None:
 def test_query_string_raw_bytes(dispatch_app_class: type) -> None:
     """Raw bytes that are not UTF-8 stay percent-escaped, as escaped ones do."""
     app = make_app(dispatch_app_class)
-    environ = make_environ(path="/args", method="GET", query=b"a=\xff\xfe&b=\xc3\x28")
+    environ = wsgi_environ(path="/args", method="GET", query=b"a=\xff\xfe&b=\xc3\x28")
     assert answer(app, environ) == (
         200,
         {"args": {"a": ["%FF%FE"], "b": ["%C3("]}, "path": "/args?a=%FF%FE&b=%C3("},
     )
-    escaped = make_environ(path="/args", method="GET", query=b"a=%ff%fe&b=%c3%28")
+    escaped = wsgi_environ(path="/args", method="GET", query=b"a=%ff%fe&b=%c3%28")
     assert answer(app, escaped)[1]["args"] == {"a": ["%FF%FE"], "b": ["%C3("]}
 
 
@@ -502,8 +447,8 @@ def test_query_string_raw_bytes(dispatch_app_class: type) -> None:
 def test_query_string_as_werkzeug(dispatch_app_class: type, query: bytes) -> None:
     """For query strings Werkzeug parses, the same parameters and full path."""
     app = make_app(dispatch_app_class)
-    environ = make_environ(path="/args", method="GET", query=query)
-    reference = WerkzeugRequest(make_environ(path="/args", method="GET", query=query))
+    environ = wsgi_environ(path="/args", method="GET", query=query)
+    reference = WerkzeugRequest(wsgi_environ(path="/args", method="GET", query=query))
     assert answer(app, environ) == (
         200,
         {"args": reference.args.to_dict(flat=False), "path": reference.full_path},
@@ -536,26 +481,26 @@ def test_terminated_body_with_content_length(dispatch_app_class: type) -> None:
     before reading; under it, the body is still read to its end, and held to the
     limit."""
     app = make_app(dispatch_app_class, MAX_CONTENT_LENGTH=64)
-    environ = make_environ(b"x" * 10, path="/data", length="100", extra=CHUNKED)
+    environ = wsgi_environ(b"x" * 10, path="/data", length="100", extra=CHUNKED)
     environ.pop("HTTP_TRANSFER_ENCODING")
     assert call(app, environ)[0] == 413
     assert environ["wsgi.input"].position == 0
-    environ = make_environ(b"x" * 100, path="/data", length="10", extra=CHUNKED)
+    environ = wsgi_environ(b"x" * 100, path="/data", length="10", extra=CHUNKED)
     environ.pop("HTTP_TRANSFER_ENCODING")
     assert call(app, environ)[0] == 413
 
 
 def test_terminated_body_limit_zero(dispatch_app_class: type) -> None:
     app = make_app(dispatch_app_class, MAX_CONTENT_LENGTH=0)
-    environ = make_environ(b"", path="/data", length=None, extra=CHUNKED)
+    environ = wsgi_environ(b"", path="/data", length=None, extra=CHUNKED)
     assert answer(app, environ) == (200, {"length": 0})
-    environ = make_environ(b"x", path="/data", length=None, extra=CHUNKED)
+    environ = wsgi_environ(b"x", path="/data", length=None, extra=CHUNKED)
     assert call(app, environ)[0] == 413
 
 
 def test_terminated_body_without_limit(dispatch_app_class: type) -> None:
     app = make_app(dispatch_app_class)
-    environ = make_environ(b"x" * 300_000, path="/data", length=None, extra=CHUNKED)
+    environ = wsgi_environ(b"x" * 300_000, path="/data", length=None, extra=CHUNKED)
     assert answer(app, environ) == (200, {"length": 300_000})
 
 
@@ -584,26 +529,13 @@ def test_terminated_forms_over_the_limit(dispatch_app_class: type) -> None:
 # ------------------------------------------- uploads of a multipart body that fails
 
 
-def multipart(
-    parts: t.Sequence[tuple[str, bytes] | tuple[str, bytes, str]],
-) -> bytes:
-    """A ``multipart/form-data`` body: ``(name, value)`` fields and
-    ``(name, content, filename)`` files."""
-    chunks = []
-    for part in parts:
-        disposition = f'form-data; name="{part[0]}"'
-        if len(part) == 3:
-            disposition += f'; filename="{part[2]}"'
-        chunks.append(
-            f"--limits-boundary\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
-            + part[1]
-            + b"\r\n"
-        )
-    return b"".join(chunks) + b"--limits-boundary--\r\n"
+def multipart(parts: t.Sequence[tuple[str, bytes] | tuple[str, bytes, str]]) -> bytes:
+    """A ``multipart/form-data`` body with the boundary :data:`MULTIPART` names."""
+    return multipart_body(parts, "limits-boundary")
 
 
 def multipart_environ(body: bytes, **kwargs: t.Any) -> dict[str, t.Any]:
-    return make_environ(body, path="/form", content_type=MULTIPART, **kwargs)
+    return wsgi_environ(body, path="/form", content_type=MULTIPART, **kwargs)
 
 
 #: The temporary files the last requests' form parsers opened.
@@ -695,7 +627,7 @@ def test_silent_multipart_failure_closes_uploads() -> None:
     OPENED.clear()
     body = UPLOAD[: UPLOAD.index(b"--limits-boundary--")]
     request = RecordingUploadsRequest(
-        make_environ(body, path="/form", content_type=MULTIPART)
+        wsgi_environ(body, path="/form", content_type=MULTIPART)
     )
     assert not request.form
     assert not request.files

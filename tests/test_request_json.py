@@ -25,7 +25,7 @@ import uuid
 
 import flask
 import pytest
-from conftest import diff_settings
+from conftest import diff_settings, wsgi_environ
 from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -40,45 +40,6 @@ SETTINGS = diff_settings(300)
 # ----------------------------------------------------------------- the input
 
 
-class RecordingInput(io.RawIOBase):
-    """``wsgi.input`` that records what is asked of it: how many bytes each read
-    wanted, how far it was read; it can answer in short pieces, stop early or fail."""
-
-    def __init__(self, data: bytes, piece: int = 0, fail: bool = False) -> None:
-        self.data = data
-        self.position = 0
-        #: the most bytes one call gives (0: all that is asked)
-        self.piece = piece
-        self.fail = fail
-        self.requests: list[int] = []
-
-    def readable(self) -> bool:
-        return True
-
-    def _take(self, size: int) -> bytes:
-        self.requests.append(size)
-        if self.fail:
-            raise OSError("connection reset")
-        if size < 0:
-            size = len(self.data) - self.position
-        if self.piece:
-            size = min(size, self.piece)
-        chunk = self.data[self.position : self.position + size]
-        self.position += len(chunk)
-        return chunk
-
-    def read(self, size: int | None = -1) -> bytes:
-        return self._take(-1 if size is None else size)
-
-    def readinto(self, buffer: t.Any) -> int:
-        chunk = self._take(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
-
-    def trace(self) -> dict[str, t.Any]:
-        return {"requests": self.requests, "position": self.position}
-
-
 def make_environ(
     body: bytes,
     content_type: str | None = "application/json",
@@ -88,33 +49,18 @@ def make_environ(
     piece: int = 0,
     fail: bool = False,
 ) -> dict[str, t.Any]:
-    """A PEP 3333 environ for ``POST /json`` with *body*; *length* is the
-    ``CONTENT_LENGTH`` value, ``"exact"`` for the body's length, ``None`` for none."""
-    environ: dict[str, t.Any] = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": "/json",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "localhost",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": RecordingInput(body, piece, fail),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    if content_type is not None:
-        environ["CONTENT_TYPE"] = content_type
-    if length == "exact":
-        environ["CONTENT_LENGTH"] = str(len(body))
-    elif length is not None:
-        environ["CONTENT_LENGTH"] = length
-    environ.update(extra or {})
-    return environ
+    """A PEP 3333 environ for ``POST /json`` with *body* (see
+    :func:`conftest.wsgi_environ`)."""
+    return wsgi_environ(
+        body,
+        path="/json",
+        method=method,
+        content_type=content_type,
+        length=length,
+        extra=extra,
+        piece=piece,
+        fail=fail,
+    )
 
 
 # --------------------------------------------------------------- the app
