@@ -346,7 +346,11 @@ cdef class Dispatcher:
             body = PyUnicode_AsUTF8String(self.json_body(rv))
             type_header = _JSON_HEADER
         elif isinstance(rv, HTTPException) and status == "200 OK":
-            return self.error_body(rv, method, start_response, session_context)
+            answer = self.error_answer(rv)
+            if answer is None:
+                return None
+            status, body = answer
+            type_header = _HTML_HEADER
         else:
             return None
         # PERF: _decimal for str(len(body)).
@@ -361,11 +365,10 @@ cdef class Dispatcher:
             return []
         return [body]
 
-    cpdef object error_body(self, error, str method, start_response, session_context):
-        """Answer an HTTP error that no handler took, when it is one of Werkzeug's
-        with its default text and headers (their body is the same every time),
-        with the headers that save the session of *session_context*."""
-        cdef list headers
+    cpdef object error_answer(self, error):
+        """The status line and body of an HTTP error that no handler took, when it
+        is one of Werkzeug's with its default text and headers (their body is the
+        same every time); ``None`` when it is not."""
         kind = type(error)
         if (
             error.response is not None
@@ -381,16 +384,7 @@ cdef class Dispatcher:
         body = self.error_bodies.get(kind)
         if body is None:
             body = self.error_bodies[kind] = error.get_body().encode()
-        headers = [_HTML_HEADER, ("Content-Length", _decimal(len(body)))]
-        if session_context is not None:
-            session_headers = self.session_headers(session_context)
-            if session_headers is None:
-                return None
-            headers += session_headers
-        start_response(status, headers)
-        if method == "HEAD":
-            return []
-        return [body]
+        return status, body
 
 
 # Cookie headers made of plain cookies: name=value pairs of visible ASCII

@@ -285,7 +285,11 @@ class Dispatcher:
             body = self.json_body(rv).encode()
             type_header = _JSON_HEADER
         elif isinstance(rv, HTTPException) and status == "200 OK":
-            return self.error_body(rv, method, start_response, session_context)
+            answer = self.error_answer(rv)
+            if answer is None:
+                return None
+            status, body = answer
+            type_header = _HTML_HEADER
         else:
             return None
         headers = [type_header, ("Content-Length", str(len(body)))]
@@ -299,16 +303,10 @@ class Dispatcher:
             return []
         return [body]
 
-    def error_body(
-        self,
-        error: HTTPException,
-        method: str,
-        start_response: Any,
-        session_context: Any,
-    ) -> list[bytes] | None:
-        """Answer an HTTP error that no handler took, when it is one of Werkzeug's
-        with its default text and headers (their body is the same every time),
-        with the headers that save the session of *session_context*."""
+    def error_answer(self, error: HTTPException) -> tuple[str, bytes] | None:
+        """The status line and body of an HTTP error that no handler took, when it
+        is one of Werkzeug's with its default text and headers (their body is the
+        same every time); ``None`` when it is not."""
         kind = error.__class__
         if (
             error.response is not None
@@ -324,16 +322,7 @@ class Dispatcher:
         body = self.error_bodies.get(kind)
         if body is None:
             body = self.error_bodies[kind] = error.get_body().encode()
-        headers = [_HTML_HEADER, ("Content-Length", str(len(body)))]
-        if session_context is not None:
-            session_headers = self.session_headers(session_context)
-            if session_headers is None:
-                return None
-            headers += session_headers
-        start_response(status, headers)
-        if method == "HEAD":
-            return []
-        return [body]
+        return status, body
 
 
 # Cookie headers made of plain cookies: name=value pairs of visible ASCII

@@ -24,14 +24,12 @@ from itertools import chain
 
 from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
-    BadHost,
     BadRequest,
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
 )
 from werkzeug.routing import BuildError, RequestRedirect, RoutingException
-from werkzeug.urls import iri_to_uri
 from werkzeug.utils import cached_property
 from werkzeug.utils import redirect as _redirect
 from werkzeug.wrappers import Response as BaseResponse
@@ -63,17 +61,6 @@ from .wrappers import Request, Response, blueprint_chain
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
-
-def _writable_redirect(redirect: RequestRedirect) -> HTTPException:
-    """*redirect*, or a 400 when its URL cannot be written as a ``Location``: the
-    response runs ``iri_to_uri`` on it, which fails on a port out of range (a
-    ``Host`` that Werkzeug before 3.1.9 keeps)."""
-    try:
-        iri_to_uri(redirect.new_url)
-    except ValueError:
-        return BadHost()
-    return redirect
 
 
 def _package_folder(import_name: str) -> str:
@@ -570,7 +557,7 @@ class App(Scaffold):
     def routing_redirect(self, context: RequestContext, new_path: str) -> HTTPException:
         """The routing error for a path that matches once changed to *new_path* (a
         trailing slash, or merged slashes): the redirect, or a 400 when the
-        request's host cannot be written into its URL."""
+        request's host cannot be bound (IDNA cannot encode it)."""
         from urllib.parse import quote
 
         from .rules import SEGMENT_SAFE
@@ -587,20 +574,20 @@ class App(Scaffold):
             )
         except HTTPException as error:
             return error
-        return _writable_redirect(redirect)
+        return redirect
 
     def redirect_after_match(
         self, context: RequestContext, rule: Rule, values: dict[str, t.Any], method: str
     ) -> HTTPException | None:
         """The routing error a matched rule asks for (the redirect of an alias,
         defaults or ``redirect_to``, or a 400 when the request's host cannot be
-        written into its URL), or ``None``."""
+        bound), or ``None``."""
         try:
             adapter = context.url_adapter
             assert adapter is not None
             adapter._redirect_after_match(rule, values, method, None)
         except RequestRedirect as redirect:
-            return _writable_redirect(redirect)
+            return redirect
         except HTTPException as error:
             return error
         return None
