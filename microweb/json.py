@@ -146,6 +146,11 @@ class JSONProvider:
     def response_body(self, obj: t.Any) -> str:
         """The body of a JSON response for *obj*."""
         indented = (self.compact is None and self._app.debug) or self.compact is False
+        return self._encode(obj, indented) + "\n"
+
+    def _encode(self, obj: t.Any, indented: bool) -> str:
+        """*obj* as JSON text with this provider's settings, compact or indented
+        by two: what ``dumps`` gives with them, on an encoder made once."""
         settings = (indented, self.default, self.ensure_ascii, self.sort_keys)
         encoder: t.Any = self._encoders.get(settings)
         if encoder is None:
@@ -154,8 +159,8 @@ class JSONProvider:
             # PERF: the C encoder JSONEncoder.encode makes, without its two Python
             # calls; the markers (which catch circular references) are new
             # each time, as there.
-            return "".join(_c_make_encoder({}, *encoder)(obj, 0)) + "\n"
-        return encoder.encode(obj) + "\n"  # type: ignore[no-any-return]
+            return "".join(_c_make_encoder({}, *encoder)(obj, 0))
+        return encoder.encode(obj)  # type: ignore[no-any-return]
 
     @staticmethod
     def _body_encoder(

@@ -289,14 +289,9 @@ class TaggedJSONSerializer:
         return self._untag_scan(document)
 
 
-#: (``default``, ``ensure_ascii``, ``sort_keys``) of a provider -> what encodes
-#: compact JSON with them (see ``JSONProvider._body_encoder``).
-_compact_encoders: dict[tuple[t.Any, ...], t.Any] = {}
-
-
 def _compact_dumps(obj: t.Any) -> str:
     """``json.dumps(obj, separators=(",", ":"))`` of :mod:`microweb.json`: with the
-    current app's provider, and in one step when that is the stock one."""
+    current app's provider, and on its cached encoder when that is the stock one."""
     provider = json._provider()
     if (
         provider is None
@@ -305,17 +300,4 @@ def _compact_dumps(obj: t.Any) -> str:
         or "dumps" in provider.__dict__
     ):
         return json.dumps(obj, separators=(",", ":"))
-    # PERF: what the provider's dumps does (json.dumps with its settings), with
-    # the encoder's arguments made once per settings, as for response bodies.
-    settings = (provider.default, provider.ensure_ascii, provider.sort_keys)
-    encoder: t.Any = _compact_encoders.get(settings)
-    if encoder is None:
-        if len(_compact_encoders) >= 8:
-            _compact_encoders.clear()
-        encoder = _compact_encoders[settings] = json.JSONProvider._body_encoder(
-            False, *settings
-        )
-    if encoder.__class__ is tuple:
-        # The markers (which catch circular references) are new each time.
-        return "".join(json._c_make_encoder({}, *encoder)(obj, 0))
-    return encoder.encode(obj)  # type: ignore[no-any-return]
+    return provider._encode(obj, False)
