@@ -162,6 +162,31 @@ class JSONProvider:
             return "".join(_c_make_encoder({}, *encoder)(obj, 0))
         return encoder.encode(obj)  # type: ignore[no-any-return]
 
+    def _encode_flat(self, obj: dict[t.Any, t.Any]) -> str:
+        """*obj*, an object whose values are all strings, numbers, booleans or
+        ``None``, as compact JSON with this provider's settings."""
+        if _c_make_encoder is None:
+            return self._encode(obj, False)
+        settings = (self.ensure_ascii, self.sort_keys)
+        encoder = _flat_encoders.get(settings)
+        if encoder is None:
+            encoder = _flat_encoders[settings] = _c_make_encoder(
+                # PERF: no markers: such an object holds no container, so it
+                # cannot refer to itself, and one encoder serves every call.
+                None,
+                None,
+                _json_encoder.encode_basestring_ascii
+                if settings[0]
+                else _json_encoder.encode_basestring,
+                None,
+                ":",
+                ",",
+                settings[1],
+                False,
+                True,
+            )
+        return "".join(encoder(obj, 0))
+
     @staticmethod
     def _body_encoder(
         indented: bool, default: t.Any, ensure_ascii: bool, sort_keys: bool
@@ -198,6 +223,10 @@ class JSONProvider:
         else:
             obj = kwargs or None
         return self._app.response_class(self.response_body(obj), mimetype=self.mimetype)
+
+
+#: (ensure_ascii, sort_keys) -> the C encoder of :meth:`JSONProvider._encode_flat`.
+_flat_encoders: dict[tuple[bool, bool], t.Any] = {}
 
 
 def _provider() -> JSONProvider | None:

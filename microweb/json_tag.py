@@ -18,6 +18,7 @@ from markupsafe import Markup
 from werkzeug.http import http_date, parse_date
 
 from . import json
+from .globals import context_var
 
 
 class JSONTag:
@@ -272,7 +273,7 @@ class TaggedJSONSerializer:
             else:
                 # PERF: a flat object of plain values (what most sessions are)
                 # is its own tagged form: it need not be copied.
-                return _compact_dumps(value)
+                return _compact_dumps(value, flat=True)
         return _compact_dumps(self.tag(value))
 
     def loads(self, value: str) -> t.Any:
@@ -289,15 +290,18 @@ class TaggedJSONSerializer:
         return self._untag_scan(document)
 
 
-def _compact_dumps(obj: t.Any) -> str:
+def _compact_dumps(obj: t.Any, flat: bool = False) -> str:
     """``json.dumps(obj, separators=(",", ":"))`` of :mod:`microweb.json`: with the
-    current app's provider, and on its cached encoder when that is the stock one."""
-    provider = json._provider()
-    if (
-        provider is None
-        or obj.__class__ is not dict
-        or type(provider).dumps is not json.JSONProvider.dumps
-        or "dumps" in provider.__dict__
-    ):
-        return json.dumps(obj, separators=(",", ":"))
-    return provider._encode(obj, False)
+    current app's provider, and on its cached encoder when that is the stock one
+    (*flat*: *obj* is a dict of plain values)."""
+    context = context_var.get(None)
+    if context is not None and obj.__class__ is dict:
+        provider = context.app.json
+        if (
+            type(provider).dumps is json.JSONProvider.dumps
+            and "dumps" not in provider.__dict__
+        ):
+            if flat:
+                return provider._encode_flat(obj)
+            return provider._encode(obj, False)
+    return json.dumps(obj, separators=(",", ":"))

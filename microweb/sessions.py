@@ -12,6 +12,7 @@ import hashlib
 import typing as t
 from collections.abc import MutableMapping
 from datetime import datetime, timezone
+from operator import itemgetter
 from types import ModuleType
 
 from itsdangerous import BadData
@@ -179,6 +180,19 @@ def carries_cookie(environ: t.Mapping[str, t.Any], name: str) -> bool:
 
 _VARY_COOKIE = ("Vary", "Cookie")
 
+#: The config values the session cookie's attributes come from, in one read.
+_cookie_config = itemgetter(
+    "SESSION_COOKIE_NAME",
+    "SESSION_COOKIE_PATH",
+    "APPLICATION_ROOT",
+    "SESSION_COOKIE_DOMAIN",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "MAX_COOKIE_SIZE",
+    "SESSION_COOKIE_SAMESITE",
+    "SESSION_COOKIE_PARTITIONED",
+)
+
 #: The serializer of session cookies (tagged JSON, as Flask's).
 session_json_serializer = TaggedJSONSerializer()
 
@@ -311,16 +325,40 @@ class SecureCookieSessionInterface(SessionInterface):
         expires: datetime | int | None,
         max_age: int | None = None,
     ) -> tuple[str, str]:
-        attributes = (
-            self.get_cookie_name(app),
-            self.get_cookie_path(app),
-            self.get_cookie_domain(app),
-            self.get_cookie_secure(app),
-            self.get_cookie_httponly(app),
-            app.config["MAX_COOKIE_SIZE"],
-            self.get_cookie_samesite(app),
-            self.get_cookie_partitioned(app),
-        )
+        if type(self) is SecureCookieSessionInterface:
+            # PERF: what the getters below give, from one read of the config.
+            (
+                name,
+                path,
+                root,
+                domain,
+                secure,
+                httponly,
+                max_size,
+                samesite,
+                partitioned,
+            ) = _cookie_config(app.config)
+            attributes = (
+                name,
+                path or root,
+                domain or None,
+                secure,
+                httponly,
+                max_size,
+                samesite,
+                partitioned,
+            )
+        else:
+            attributes = (
+                self.get_cookie_name(app),
+                self.get_cookie_path(app),
+                self.get_cookie_domain(app),
+                self.get_cookie_secure(app),
+                self.get_cookie_httponly(app),
+                app.config["MAX_COOKIE_SIZE"],
+                self.get_cookie_samesite(app),
+                self.get_cookie_partitioned(app),
+            )
         if max_age is None and (expires is None or isinstance(expires, datetime)):
             layout = _cookie_layouts.get(attributes)
             if layout is None:

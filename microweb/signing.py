@@ -140,11 +140,11 @@ class URLSafeTimedSerializer:
     def dumps(self, obj: t.Any) -> str:
         """Serialize and sign *obj*."""
         data = self.serializer.dumps(obj)
-        payload = self.core.dump_payload(
-            data.encode("utf-8") if isinstance(data, str) else data
-        )
-        signed = self.core.sign(
-            payload, self._signing_key, self.digest, int(time.time())
+        if data.__class__ is str:
+            data = data.encode("utf-8")
+        core = self.core
+        signed = core.sign(
+            core.dump_payload(data), self._signing_key, self.digest, int(time.time())
         )
         return signed.decode("ascii")  # type: ignore[no-any-return]
 
@@ -164,12 +164,13 @@ class URLSafeTimedSerializer:
             signed = s.encode("utf-8") if isinstance(s, str) else bytes(s)
         except UnicodeEncodeError as error:
             raise BadSignature("The value is not valid text") from error
-        payload, timestamp = self.core.unsign(signed, self._verifying_keys, self.digest)
+        core = self.core
+        payload, timestamp = core.unsign(signed, self._verifying_keys, self.digest)
         signed_at: datetime | None = None
         if not 0 <= timestamp < _ALWAYS_DATED:
             # A timestamp no datetime can hold is refused here, whatever is asked
             # (any timestamp below the bound is held on every platform).
-            signed_at = self.core.signed_at(timestamp, payload)
+            signed_at = core.signed_at(timestamp, payload)
         if max_age is not None:
             age = int(time.time()) - timestamp
             if age > max_age:
@@ -184,7 +185,7 @@ class URLSafeTimedSerializer:
                     payload=payload,
                     date_signed=signed_at or self.core.signed_at(timestamp, payload),
                 )
-        data = self.core.load_payload(payload)
+        data = core.load_payload(payload)
         try:
             value = self.serializer.loads(data.decode("utf-8"))
         except Exception as error:

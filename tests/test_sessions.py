@@ -515,6 +515,57 @@ def test_signing_core_pinned_on_the_interface() -> None:
     assert reader.get("/get").json["user"] == "ada"
 
 
+@pytest.mark.usefixtures("frozen_session_clock")
+@pytest.mark.parametrize("sort_keys", [True, False])
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+@pytest.mark.parametrize(
+    "data",
+    [{"zeta": "\xe9t\xe9", "alpha": 1, "none": None}, {"zeta": [1, "\xe9"], "a": 2.5}],
+    ids=["flat", "nested"],
+)
+def test_cookie_json_follows_the_apps_json_settings(
+    sort_keys: bool, ensure_ascii: bool, data: dict[str, t.Any]
+) -> None:
+    # Flask serializes the session with the app's JSON provider: its key order
+    # and escaping are in the cookie, which must be the same bytes here.
+    cookies = []
+    for module, app_class in ((flask, flask.Flask), (microweb, microweb.App)):
+        app = app_class(__name__)
+        app.secret_key = SECRET
+        app.json.sort_keys = sort_keys
+        app.json.ensure_ascii = ensure_ascii
+
+        @app.route("/")
+        def fill(module: t.Any = module) -> str:
+            module.session.update(data)
+            return "filled"
+
+        cookies.append(session_cookie(app.test_client().get("/")))
+    assert cookies[0] == cookies[1]
+
+
+def test_cookie_attributes_follow_the_config_and_the_getters() -> None:
+    # The stock interface reads the cookie's attributes from the config on every
+    # response; a subclass's getters are asked instead.
+    class Scoped(microweb.sessions.SecureCookieSessionInterface):
+        def get_cookie_domain(self, app: t.Any) -> str:
+            return "example.org"
+
+        def get_cookie_path(self, app: t.Any) -> str:
+            return "/scoped"
+
+    app = make_app(microweb, microweb.App)
+    client = app.test_client()
+    first = client.get("/permanent").headers["Set-Cookie"]
+    assert first.endswith("Path=/") and "Domain" not in first
+    app.config.update(SESSION_COOKIE_PATH="/app", SESSION_COOKIE_SAMESITE="Lax")
+    second = client.get("/permanent").headers["Set-Cookie"]
+    assert "Path=/app" in second and "SameSite=Lax" in second, second
+    app.session_interface = Scoped()
+    third = client.get("/permanent").headers["Set-Cookie"]
+    assert "Domain=example.org" in third and "Path=/scoped" in third
+
+
 def test_session_proxy_outside_a_request() -> None:
     app = microweb.App(__name__)
     app.secret_key = SECRET
