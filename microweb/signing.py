@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 import typing as t
 from collections.abc import Iterable
@@ -29,6 +28,7 @@ from itsdangerous.exc import (
 )
 
 from . import _cores
+from .json import _dumps_unicode_compact, _loads
 
 #: The signing core this process uses: ``microweb._signing_c`` or ``_signing_py``.
 core: ModuleType = _cores.load("signing")
@@ -78,16 +78,8 @@ def derive_key(secret: bytes, salt: bytes, key_derivation: str, digest: str) -> 
 class _CompactJSON:
     """itsdangerous' default serializer: compact JSON, not limited to ASCII."""
 
-    # One encoder for every call: the output of ``json.dumps`` with these options.
-    _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-    @staticmethod
-    def dumps(obj: t.Any) -> str:
-        return _CompactJSON._encode(obj)
-
-    @staticmethod
-    def loads(text: str | bytes) -> t.Any:
-        return json.loads(text)
+    dumps = staticmethod(_dumps_unicode_compact)
+    loads = staticmethod(_loads)
 
 
 class URLSafeTimedSerializer:
