@@ -12,7 +12,9 @@ import zlib
 from datetime import datetime, timezone
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.math cimport ceil, log2
 from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memset, strncmp
 
 from itsdangerous.exc import BadPayload, BadSignature, BadTimeSignature
 
@@ -48,6 +50,7 @@ cdef extern from "zlib.h":
     int inflateInit(z_stream* strm)
     int inflate(z_stream* strm, int flush)
     int inflateReset(z_stream* strm)
+    const char* zlibVersion()
 
 cdef extern from *:
     """
@@ -149,19 +152,157 @@ cpdef bytes b64decode(bytes data):
 # allocating and initialising a new stream each time.
 cdef z_stream _deflater
 cdef bint _deflater_ready = False
-# PERF: and one with the smallest hash table (memory level 1) for short data.
-# Resetting a stream clears its hash table, which at the default memory level
-# (64 KiB) costs more than compressing a small session. The table's size only
-# changes which earlier positions share a hash chain; the matches zlib finds
-# are the same as long as no chain walk is cut short, and a walk visits at
-# most one entry per earlier position: data of at most _SMALL_DATA bytes has
-# fewer than the 32 entries a walk may visit at the least (level 6 cuts walks
-# at 128, or 32 once a match of 8 is found). Nor does it fill the smaller
-# stream's symbol buffer (127 symbols), which would end a block early. The
-# tests compare both streams with ``zlib.compress`` around the bound.
+# PERF: and one with a smaller hash table (memory level 6: 16 KiB) for short
+# data, since a reset clears the table, and clearing the default one (64 KiB)
+# costs more than deflating a session. The two streams write the same output
+# if they find the same matches and end blocks alike. A match is sought along
+# the chain of earlier positions in the hash bucket of the current one: an
+# entry whose 3 bytes differ is passed over (with equal hashes, 2 equal bytes
+# imply the third) and changes nothing, and the true ones come in the same
+# order, newest first, in either table (a walk meeting none leaves things as
+# no walk does). So the matches can only differ if a walk is cut short:
+# compression level 6 gives up after 128 entries, 32 once a match of 8 is
+# found. Memory level 6 hashes as memory level 8 does but keeps 13 of the 15
+# bits, so a bucket of the small table holds 4 default ones: _survey checks
+# that none holds more than 32 positions, and then no walk is cut short in
+# either table. Short data also stays within the small stream's symbol buffer
+# (4095 symbols), so both streams end their one block at the end of the data.
+# All this is the deflate of classic zlib 1.2.x and 1.3.x at its default
+# memory level; other builds (zlib-ng, forks hashing otherwise) only ever get
+# the default stream.
 cdef z_stream _small_deflater
 cdef bint _small_deflater_ready = False
-cdef Py_ssize_t _SMALL_DATA = 33
+
+cdef enum:
+    _SMALL_MEM_LEVEL = 6
+    _SMALL_HASH_SIZE = 1 << 13  # 13 bits: memory level + 7
+    _HASH_SIZE = 1 << 15  # at the default memory level
+    #: The most bytes _survey looks at: on longer data counting costs about
+    #: what the small stream saves.
+    _SHORT_DATA = 350
+    #: The fewest entries a level-6 chain walk may visit.
+    _MAX_WALK = 32
+    # What _survey finds for some data.
+    _USE_DEFAULT = 0
+    _USE_SMALL = 1
+    _NOT_SHORTER = 2
+
+#: Positions in each bucket of the small table while _survey runs, else zero.
+cdef unsigned char _bucket_sizes[_SMALL_HASH_SIZE]
+#: A bit per bucket of the default table: whether _survey has put a position
+#: in it. All zero between calls.
+cdef unsigned char _buckets_used[_HASH_SIZE >> 3]
+#: f * log2(f) for every count f in short data and its end of block.
+cdef double _X_LOG_X[_SHORT_DATA + 2]
+
+
+cdef void _fill_x_log_x() noexcept:
+    cdef int count
+    _X_LOG_X[0] = 0.0
+    for count in range(1, _SHORT_DATA + 2):
+        _X_LOG_X[count] = count * log2(count)
+
+
+_fill_x_log_x()
+
+
+cdef bint _classic_zlib() noexcept:
+    """Whether the zlib linked is classic zlib 1.2.x or 1.3.x at its default
+    memory level, whose deflate the PERF arguments here are about."""
+    cdef const char* version = zlibVersion()
+    cdef Py_ssize_t index = 0
+    if strncmp(version, "1.2.", 4) != 0 and strncmp(version, "1.3.", 4) != 0:
+        return False
+    while version[index] != 0:  # not "1.3.0.zlib-ng", "1.3.0.1-motley"...
+        if not (48 <= version[index] <= 57 or version[index] == 46):
+            return False
+        index += 1
+    return DEF_MEM_LEVEL == 8
+
+
+cdef bint _survey_short_data = _classic_zlib()
+
+
+# PERF: when no 3 bytes of the data occur twice, deflate has nothing to match
+# and codes literals only, in one block for short data. A stored or fixed-code
+# block then takes at least as many bytes as the data, so only a dynamic block
+# could make the zlib stream (6 more bytes of header and checksum) 2 bytes
+# shorter than the data, and zlib's takes at least: 3 bits of header, 14 of
+# table sizes, 12 for 4 code-length code lengths, 1 for the distance code
+# lengths; for the 257 literal code lengths (nonzero exactly for the bytes used
+# and the end of block), 1 bit per run of nonzero lengths and min(g, 3) per run
+# of g zeros (a code-length symbol stands for one value and costs a bit, and
+# one repeating it 3 times or more carries 2 extra bits or more); and for the
+# n literals and the end of block, whatever the code, at least
+# N*log2(N) - sum(f*log2(f)) bits (N = n + 1, f the counts). When even that
+# is not 2 bytes shorter than the data, deflate is not run.
+cdef bint _literals_not_shorter(
+    const unsigned char* data, Py_ssize_t length
+) noexcept nogil:
+    """Whether zlib cannot pack *data* (short, no 3 bytes repeated) in fewer
+    than ``length - 1`` bytes, by the bound above."""
+    cdef unsigned short counts[256]
+    cdef Py_ssize_t index
+    cdef Py_ssize_t total = length + 1
+    cdef int symbol
+    cdef int previous = -1
+    cdef int gap
+    cdef long bits = 3 + 14 + 12 + 1
+    cdef double entropy = _X_LOG_X[total]
+    memset(counts, 0, sizeof(counts))
+    for index in range(length):
+        counts[data[index]] += 1
+    for symbol in range(257):
+        if symbol < 256:
+            if counts[symbol] == 0:
+                continue
+            entropy -= _X_LOG_X[counts[symbol]]
+        gap = symbol - previous - 1
+        if gap > 0:
+            bits += 3 if gap > 3 else gap
+        if gap > 0 or previous < 0:
+            bits += 1  # a run of nonzero lengths starts
+        previous = symbol
+    entropy -= 1e-6 * total  # below any rounding error: still a lower bound
+    if entropy > 0:
+        bits += <long>ceil(entropy)
+    return 6 + (bits + 7) // 8 >= length - 1
+
+
+cdef int _survey(const unsigned char* data, Py_ssize_t length) noexcept nogil:
+    """How to pack short *data*: _NOT_SHORTER if deflating cannot pay,
+    _USE_SMALL if the small stream deflates it as zlib.compress does, else
+    _USE_DEFAULT."""
+    cdef Py_ssize_t index
+    cdef Py_ssize_t seen = 0
+    cdef unsigned int key, bit
+    cdef bint repeated = False  # some 3 bytes occur twice, or share a default bucket
+    cdef bint crowded = False
+    for index in range(length - 2):
+        key = ((data[index] << 10) ^ (data[index + 1] << 5) ^ data[index + 2]) & (
+            _HASH_SIZE - 1
+        )
+        bit = 1 << (key & 7)
+        if _buckets_used[key >> 3] & bit:
+            repeated = True
+        _buckets_used[key >> 3] |= bit
+        key &= _SMALL_HASH_SIZE - 1
+        _bucket_sizes[key] += 1
+        seen = index + 1
+        if _bucket_sizes[key] > _MAX_WALK:
+            crowded = True
+            break
+    for index in range(seen):
+        key = ((data[index] << 10) ^ (data[index + 1] << 5) ^ data[index + 2]) & (
+            _HASH_SIZE - 1
+        )
+        _buckets_used[key >> 3] = 0
+        _bucket_sizes[key & (_SMALL_HASH_SIZE - 1)] = 0
+    if crowded:
+        return _USE_DEFAULT
+    if not repeated and _literals_not_shorter(data, length):
+        return _NOT_SHORTER
+    return _USE_SMALL
 
 
 cdef z_stream* _deflate_stream(bint small) except NULL:
@@ -180,7 +321,7 @@ cdef z_stream* _deflate_stream(bint small) except NULL:
         Z_DEFAULT_COMPRESSION,
         Z_DEFLATED,
         MAX_WBITS,
-        1 if small else DEF_MEM_LEVEL,
+        _SMALL_MEM_LEVEL if small else DEF_MEM_LEVEL,
         Z_DEFAULT_STRATEGY,
     ) != Z_OK:
         raise MemoryError("deflateInit2 failed")
@@ -188,12 +329,12 @@ cdef z_stream* _deflate_stream(bint small) except NULL:
     return stream
 
 
-cdef bytes _compress(bytes data):
+cdef bytes _compress(bytes data, bint small):
     cdef unsigned long bound
     cdef unsigned char* buffer
     cdef int status
     cdef bytes result
-    cdef z_stream* stream = _deflate_stream(PyBytes_GET_SIZE(data) <= _SMALL_DATA)
+    cdef z_stream* stream = _deflate_stream(small)
     bound = deflateBound(stream, PyBytes_GET_SIZE(data))
     buffer = <unsigned char*>malloc(bound)
     if buffer == NULL:
@@ -271,7 +412,17 @@ cdef bytes _inflate(bytes data):
 
 cpdef bytes dump_payload(bytes data):
     """Pack serialized *data*: compressed when that is shorter, then base64."""
-    cdef bytes compressed = _compress(data)
+    # PERF: short data is surveyed first (see _survey), to skip deflate or use
+    # the small stream.
+    cdef int use = _USE_DEFAULT
+    cdef bytes compressed
+    if _survey_short_data and PyBytes_GET_SIZE(data) <= _SHORT_DATA:
+        use = _survey(
+            <const unsigned char*>PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data)
+        )
+        if use == _NOT_SHORTER:
+            return b64encode(data)
+    compressed = _compress(data, use == _USE_SMALL)
     if len(compressed) < len(data) - 1:
         return b"." + b64encode(compressed)
     return b64encode(data)

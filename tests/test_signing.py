@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import random
+import re
 import time
 import tracemalloc
 import zlib
@@ -798,25 +799,160 @@ def test_dump_payload_bytes(signing_core: ModuleType, data: bytes) -> None:
     assert signing_core.load_payload(expected) == data
 
 
-#: Alphabets for short payloads: from one byte (long matches) to all of them.
-SHORT_ALPHABETS = [b"a", b"ab", b"abc", b'{}":,abcdefgh0123', bytes(range(256))]
+def packed_like_itsdangerous(data: bytes) -> bytes:
+    """*data* packed as itsdangerous packs it: ``zlib.compress`` when that is
+    at least 2 bytes shorter."""
+    compressed = zlib.compress(data)
+    if len(compressed) < len(data) - 1:
+        return b"." + base64_encode(compressed)
+    return base64_encode(data)
 
 
-@pytest.mark.parametrize("alphabet", SHORT_ALPHABETS)
-def test_dump_payload_short_data(signing_core: ModuleType, alphabet: bytes) -> None:
-    # The compiled twin compresses data of up to 33 bytes on a stream with a
-    # smaller hash table: its output must still be zlib.compress's, on both
-    # sides of that bound.
+# The compiled twin deflates data of up to 350 bytes on a stream with a smaller
+# hash table (memory level 6) when no hash bucket would hold more than 32
+# positions, and skips deflate when no 3 bytes repeat and a dynamic block could
+# not win. Its output must still be zlib.compress's: these tests compare every
+# kind of data on both sides of each bound (32 positions in a bucket, 350 bytes,
+# and the symbol buffers of the smaller memory levels, 126, 254 and 510 bytes).
+
+#: Alphabets for random payloads: from one byte (long matches, one long hash
+#: chain) to all of them.
+PAYLOAD_ALPHABETS = [
+    b"a",
+    b"ab",
+    b"abc",
+    b"\x00\xff",
+    b'{}":,abcdefgh0123',
+    bytes(range(256)),
+]
+#: Every length up to 64, then each side of the bounds above.
+PAYLOAD_LENGTHS = list(range(65)) + [
+    *(99, 100, 101, 125, 126, 127, 128, 200, 253, 254, 255, 256, 300),
+    *(349, 350, 351, 352, 400, 509, 510, 511, 512, 600),
+]
+
+
+@pytest.mark.parametrize("alphabet", PAYLOAD_ALPHABETS)
+def test_dump_payload_random_data(signing_core: ModuleType, alphabet: bytes) -> None:
     generator = random.Random(alphabet)
-    for length in range(0, 48):
-        for _ in range(60):
-            data = bytes(generator.choice(alphabet) for _ in range(length))
-            compressed = zlib.compress(data)
-            if len(compressed) < len(data) - 1:
-                expected = b"." + base64_encode(compressed)
-            else:
-                expected = base64_encode(data)
-            assert signing_core.dump_payload(data) == expected, data
+    for length in PAYLOAD_LENGTHS:
+        for _ in range(40 if length <= 64 else 6):
+            data = bytes(generator.choices(alphabet, k=length))
+            assert signing_core.dump_payload(data) == packed_like_itsdangerous(data)
+
+
+def session_texts() -> list[bytes]:
+    """Compact JSON of random session-like dicts, from 2 bytes to about 700."""
+    generator = random.Random(3)
+    keys = ["user_id", "csrf_token", "_fresh", "_flashes", "cart", "lang", "next"]
+    values: list[Callable[[], Any]] = [
+        lambda: generator.randrange(10**6),
+        lambda: generator.randbytes(16).hex(),
+        lambda: generator.choice(["alice", "bob", "en", "/account", ""]),
+        lambda: [["message", f"Item {generator.randrange(100)} added"]],
+        lambda: generator.choice([True, False, None]),
+        lambda: [generator.randrange(10) for _ in range(generator.randrange(40))],
+    ]
+    texts = [b'{"count":1,"user":"alice"}']
+    for size in range(400):
+        session = {}
+        for index in range(size % 25):
+            key = keys[index] if index < len(keys) else f"key{index}"
+            session[key] = generator.choice(values)()
+        texts.append(json.dumps(session, separators=(",", ":")).encode())
+    return texts
+
+
+def test_dump_payload_session_json(signing_core: ModuleType) -> None:
+    texts = session_texts()
+    assert min(map(len, texts)) <= 2 and max(map(len, texts)) >= 600
+    for text in texts:
+        assert signing_core.dump_payload(text) == packed_like_itsdangerous(text)
+
+
+def without_repeats(alphabet: bytes, length: int, generator: random.Random) -> bytes:
+    """Up to *length* bytes of *alphabet* in which no 3 bytes occur twice
+    (overlapping or not): a random walk that stops where it cannot go on."""
+    data = bytearray(generator.choice(alphabet) for _ in range(min(length, 2)))
+    seen: set[bytes] = set()
+    while len(data) < length:
+        options = [
+            octet for octet in alphabet if bytes([*data[-2:], octet]) not in seen
+        ]
+        if not options:
+            break
+        data.append(generator.choice(options))
+        seen.add(bytes(data[-3:]))
+    return bytes(data)
+
+
+def test_dump_payload_without_repeated_strings(signing_core: ModuleType) -> None:
+    # Nothing for deflate to match: only a dynamic Huffman block of the literals
+    # can make the data shorter, which small alphabets (low entropy) allow and
+    # large ones do not. Both outcomes must occur, at every kind of length.
+    generator = random.Random(5)
+    outcomes: dict[bool, list[int]] = {True: [], False: []}
+    alphabets = [b"abc", b"abcd", b"abcdef", b"abcdefgh", b'{}":,abcdefgh0123']
+    for alphabet in [*alphabets, bytes(range(256))]:
+        for length in [*range(0, 40), *range(40, 520, 7)]:
+            data = without_repeats(alphabet, length, generator)
+            grams = [data[index : index + 3] for index in range(len(data) - 2)]
+            assert len(set(grams)) == len(grams)
+            packed = signing_core.dump_payload(data)
+            assert packed == packed_like_itsdangerous(data), data
+            outcomes[packed.startswith(b".")].append(len(data))
+    for session in [b'{"count":1,"user":"alice"}', bytes(range(256))]:
+        assert signing_core.dump_payload(session) == packed_like_itsdangerous(session)
+    assert min(outcomes[True]) < 64 and max(outcomes[True]) > 350
+    assert max(outcomes[False]) > 350
+
+
+def zlib_hash(octets: bytes) -> int:
+    """The bucket of *octets* (3 bytes) in zlib's hash table at the default
+    memory level (15 bits)."""
+    return ((octets[0] << 10) ^ (octets[1] << 5) ^ octets[2]) & 0x7FFF
+
+
+def test_dump_payload_crowded_hash_bucket(signing_core: ModuleType) -> None:
+    # Distinct strings that share a bucket of the memory-level-6 table (13 of
+    # the 15 hash bits) but not of the default one, placed between two copies
+    # of a string: past 31 of them, a chain walk cut short at 32 entries (once a
+    # match of 8 is found) misses the older, longer copy at memory level 6 but
+    # not at level 8, so that stream's output differs. The compiled twin must
+    # see the crowded bucket and use the default stream.
+    target = zlib_hash(b"QRS")
+    decoys = []
+    for first in range(33, 127):
+        for second in range(33, 127):
+            third = (target ^ (first << 10) ^ (second << 5)) & 0x1FFF
+            decoy = bytes([first, second, third]) if 33 <= third < 127 else b""
+            if decoy and zlib_hash(decoy) != target:
+                decoys.append(decoy)
+    assert len(decoys) >= 60
+    older = b"#QRSTUVW" + b"Z" * 16 + b"-"  # not at 0: zlib never matches there
+    newer = b"PQRSTUVW!PQRSTUVW" + b"Z" * 16 + b"."
+    differs = []
+    for count in range(20, 61):
+        data = older + b"".join(decoys[:count]) + newer
+        assert signing_core.dump_payload(data) == packed_like_itsdangerous(data)
+        deflater = zlib.compressobj(6, zlib.DEFLATED, 15, 6)
+        small = deflater.compress(data) + deflater.flush()
+        differs.append(small != zlib.compress(data))
+    if re.fullmatch(r"1\.[23](\.[0-9]+)+", zlib.ZLIB_RUNTIME_VERSION):
+        # Classic zlib: the case is real (31 decoys are the first to tell).
+        assert differs.index(True) == 31 - 20
+
+
+def test_dump_payload_reuses_streams(signing_core: ModuleType) -> None:
+    # Each payload must come out the same whatever was packed before it: long
+    # and short, compressible and not, one after the other.
+    generator = random.Random(9)
+    alphabets = [b"a", b"ab", b'{}":,abcdefgh0123', bytes(range(256))]
+    lengths = [0, 1, 2, 3, 26, 33, 34, 35, 102, 350, 351, 600, 5000, 70000]
+    for _ in range(300):
+        alphabet = generator.choice(alphabets)
+        data = bytes(generator.choices(alphabet, k=generator.choice(lengths)))
+        assert signing_core.dump_payload(data) == packed_like_itsdangerous(data)
 
 
 @pytest.mark.parametrize(
