@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.math cimport ceil, log2
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memset, strncmp
+from libc.stdint cimport uint32_t
+from libc.string cimport memcpy, memset, strncmp
 
 from itsdangerous.exc import BadPayload, BadSignature, BadTimeSignature
 
@@ -483,35 +484,170 @@ cpdef object read_timestamp(bytes octets):
     return timestamp
 
 
+# PERF: HMAC-SHA1 (Flask's session signature) is hashed here, on the processor's
+# SHA instructions, when it has them: a message's HMAC is then two blocks of
+# work with no Python object but the result. Elsewhere, and for every other
+# digest, hashlib does it.
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    #include <cpuid.h>
+    #include <immintrin.h>
+
+    /* Whether the processor has the SHA extensions (CPUID leaf 7, EBX bit 29)
+       and SSE4.1 (leaf 1, ECX bit 19), which sha1_block_x86 uses. */
+    static int sha1_extensions_present(void) {
+        unsigned int eax, ebx, ecx, edx;
+        if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 19))) return 0;
+        if (__get_cpuid_max(0, 0) < 7) return 0;
+        __cpuid_count(7, 0, eax, ebx, ecx, edx);
+        return (ebx >> 29) & 1;
+    }
+
+    /* Rounds 4*index to 4*index+3, with the round function of their fifth of the
+       80: the schedule makes words 16 on from the four vectors of the last 16,
+       E comes from the A of four rounds back. */
+    #define SHA1_FOUR_ROUNDS(function, index) \\
+        do { \\
+            if ((index) >= 4) \\
+                words[(index) & 3] = _mm_sha1msg2_epu32( \\
+                    _mm_xor_si128( \\
+                        _mm_sha1msg1_epu32(words[(index) & 3], words[((index) + 1) & 3]), \\
+                        words[((index) + 2) & 3]), \\
+                    words[((index) + 3) & 3]); \\
+            e_words = (index) == 0 ? _mm_add_epi32(e, words[0]) \\
+                                   : _mm_sha1nexte_epu32(previous, words[(index) & 3]); \\
+            previous = abcd; \\
+            abcd = _mm_sha1rnds4_epu32(abcd, e_words, function); \\
+        } while (0)
+
+    /* Hash one 64-byte block into state (A to E). */
+    __attribute__((target("sha,sse4.1")))
+    static void sha1_block_x86(unsigned int *state, const unsigned char *block) {
+        const __m128i big_endian = _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL);
+        const __m128i abcd_before = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)state), 0x1B);
+        const __m128i e_before = _mm_set_epi32((int)state[4], 0, 0, 0);
+        __m128i abcd = abcd_before, e = e_before, previous = abcd_before, e_words, words[4];
+        int index;
+        for (index = 0; index < 4; index++)
+            words[index] = _mm_shuffle_epi8(
+                _mm_loadu_si128((const __m128i *)(block + 16 * index)), big_endian);
+        SHA1_FOUR_ROUNDS(0, 0); SHA1_FOUR_ROUNDS(0, 1); SHA1_FOUR_ROUNDS(0, 2);
+        SHA1_FOUR_ROUNDS(0, 3); SHA1_FOUR_ROUNDS(0, 4); SHA1_FOUR_ROUNDS(1, 5);
+        SHA1_FOUR_ROUNDS(1, 6); SHA1_FOUR_ROUNDS(1, 7); SHA1_FOUR_ROUNDS(1, 8);
+        SHA1_FOUR_ROUNDS(1, 9); SHA1_FOUR_ROUNDS(2, 10); SHA1_FOUR_ROUNDS(2, 11);
+        SHA1_FOUR_ROUNDS(2, 12); SHA1_FOUR_ROUNDS(2, 13); SHA1_FOUR_ROUNDS(2, 14);
+        SHA1_FOUR_ROUNDS(3, 15); SHA1_FOUR_ROUNDS(3, 16); SHA1_FOUR_ROUNDS(3, 17);
+        SHA1_FOUR_ROUNDS(3, 18); SHA1_FOUR_ROUNDS(3, 19);
+        e = _mm_sha1nexte_epu32(previous, e_before);
+        _mm_storeu_si128((__m128i *)state, _mm_shuffle_epi32(_mm_add_epi32(abcd, abcd_before), 0x1B));
+        state[4] = (unsigned int)_mm_extract_epi32(e, 3);
+    }
+    #else
+    static int sha1_extensions_present(void) { return 0; }
+    static void sha1_block_x86(unsigned int *state, const unsigned char *block) {
+        (void)state; (void)block;
+    }
+    #endif
+    """
+    int sha1_extensions_present() noexcept nogil
+    void sha1_block_x86(uint32_t* state, const unsigned char* block) noexcept nogil
+
+#: Whether HMAC-SHA1 runs on the SHA instructions here.
+cdef bint _sha1_extensions = sha1_extensions_present()
+
+
 # The bytes of a key XORed with HMAC's inner and outer pads, as translation tables.
 cdef bytes _INNER_PAD = bytes([octet ^ 0x36 for octet in range(256)])
 cdef bytes _OUTER_PAD = bytes([octet ^ 0x5C for octet in range(256)])
-#: (key, digest) -> the inner and outer hashes of HMAC with that key, started (the
-#: padded key hashed); a message's HMAC continues copies of them.
+#: (key, digest) -> HMAC with that key, started (its padded key hashed): the
+#: inner and outer hashes, whose copies a message's HMAC continues; for SHA-1 on
+#: the SHA instructions, their two states (A to E) in 40 bytes.
 cdef dict _HMAC_STARTS = {}
 cdef Py_ssize_t _MAX_HMAC_STARTS = 64
+#: SHA-1's initial state.
+cdef uint32_t[5] _SHA1_START = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]
 
 
-cdef tuple _hmac_start(bytes key, str digest):
+cdef object _hmac_start(bytes key, str digest):
     """HMAC's inner and outer hashes for *key* (RFC 2104), each fed its padded key."""
     inner = _new_hash(digest)
     cdef Py_ssize_t block_size = inner.block_size
+    cdef bytes states
+    cdef uint32_t* state
     if PyBytes_GET_SIZE(key) > block_size:
         key = _new_hash(digest, key).digest()
     key = key.ljust(block_size, b"\x00")
+    if _sha1_extensions and digest == "sha1":
+        states = PyBytes_FromStringAndSize(NULL, 40)
+        state = <uint32_t*>PyBytes_AS_STRING(states)
+        memcpy(state, _SHA1_START, 20)
+        memcpy(state + 5, _SHA1_START, 20)
+        sha1_block_x86(state, <const unsigned char*>PyBytes_AS_STRING(key.translate(_INNER_PAD)))
+        sha1_block_x86(state + 5, <const unsigned char*>PyBytes_AS_STRING(key.translate(_OUTER_PAD)))
+        return states
     inner.update(key.translate(_INNER_PAD))
     outer = _new_hash(digest, key.translate(_OUTER_PAD))
     return inner, outer
 
 
+cdef void _sha1_after_block(
+    const uint32_t* start, const unsigned char* data, Py_ssize_t length, unsigned char* digest
+) noexcept nogil:
+    """SHA-1 of one 64-byte block (hashed into *start*) followed by *data*."""
+    cdef uint32_t state[5]
+    cdef unsigned char last[128]
+    cdef Py_ssize_t rest
+    cdef Py_ssize_t padded
+    cdef unsigned long long bits = (64 + <unsigned long long>length) * 8
+    cdef int index
+    memcpy(state, start, 20)
+    while length >= 64:
+        sha1_block_x86(state, data)
+        data += 64
+        length -= 64
+    # The last bytes, a 1 bit, zeros and the length in bits end the message.
+    rest = length
+    padded = 64 if rest < 56 else 128
+    memcpy(last, data, rest)
+    last[rest] = 0x80
+    memset(last + rest + 1, 0, padded - rest - 9)
+    for index in range(8):
+        last[padded - 1 - index] = <unsigned char>(bits >> (8 * index))
+    sha1_block_x86(state, last)
+    if padded == 128:
+        sha1_block_x86(state, last + 64)
+    for index in range(5):
+        digest[4 * index] = <unsigned char>(state[index] >> 24)
+        digest[4 * index + 1] = <unsigned char>(state[index] >> 16)
+        digest[4 * index + 2] = <unsigned char>(state[index] >> 8)
+        digest[4 * index + 3] = <unsigned char>state[index]
+
+
 cpdef bytes mac(bytes key, bytes value, str digest):
     """``hmac.digest(key, value, digest)``, the key's padded hashes made once per
     key rather than once per message."""
-    cdef tuple start = _HMAC_STARTS.get((key, digest))
+    cdef unsigned char inner_digest[20]
+    cdef const uint32_t* states
+    cdef bytes result
+    start = _HMAC_STARTS.get((key, digest))
     if start is None:
         if len(_HMAC_STARTS) >= _MAX_HMAC_STARTS:
             _HMAC_STARTS.clear()
         start = _HMAC_STARTS[key, digest] = _hmac_start(key, digest)
+    if type(start) is bytes:
+        states = <const uint32_t*>PyBytes_AS_STRING(start)
+        result = PyBytes_FromStringAndSize(NULL, 20)
+        _sha1_after_block(
+            states,
+            <const unsigned char*>PyBytes_AS_STRING(value),
+            PyBytes_GET_SIZE(value),
+            inner_digest,
+        )
+        _sha1_after_block(
+            states + 5, inner_digest, 20, <unsigned char*>PyBytes_AS_STRING(result)
+        )
+        return result
     inner = start[0].copy()
     inner.update(value)
     outer = start[1].copy()
