@@ -79,13 +79,8 @@ _compare_digest = hmac.compare_digest
 _new_hash = hashlib.new
 
 
-cpdef bytes b64encode(bytes data):
-    """URL-safe base64 without padding."""
-    # PERF: encoded straight into the result, with no padding to strip.
-    cdef Py_ssize_t length = PyBytes_GET_SIZE(data)
-    cdef const unsigned char* source = <const unsigned char*>PyBytes_AS_STRING(data)
-    cdef bytes result = PyBytes_FromStringAndSize(NULL, (length * 4 + 2) // 3)
-    cdef char* target = PyBytes_AS_STRING(result)
+cdef void _b64_into(const unsigned char* source, Py_ssize_t length, char* target) noexcept:
+    """Write URL-safe base64 of *source* without padding to *target*."""
     cdef Py_ssize_t index = 0
     cdef Py_ssize_t out = 0
     cdef unsigned int block
@@ -106,6 +101,16 @@ cpdef bytes b64encode(bytes data):
         target[out] = _ALPHABET[(block >> 18) & 63]
         target[out + 1] = _ALPHABET[(block >> 12) & 63]
         target[out + 2] = _ALPHABET[(block >> 6) & 63]
+
+
+cpdef bytes b64encode(bytes data):
+    """URL-safe base64 without padding."""
+    # PERF: encoded straight into the result, with no padding to strip.
+    cdef Py_ssize_t length = PyBytes_GET_SIZE(data)
+    cdef bytes result = PyBytes_FromStringAndSize(NULL, (length * 4 + 2) // 3)
+    _b64_into(
+        <const unsigned char*>PyBytes_AS_STRING(data), length, PyBytes_AS_STRING(result)
+    )
     return result
 
 
@@ -624,28 +629,38 @@ cdef void _sha1_after_block(
         digest[4 * index + 3] = <unsigned char>state[index]
 
 
-cpdef bytes mac(bytes key, bytes value, str digest):
-    """``hmac.digest(key, value, digest)``, the key's padded hashes made once per
-    key rather than once per message."""
-    cdef unsigned char inner_digest[20]
-    cdef const uint32_t* states
-    cdef bytes result
+cdef object _started(bytes key, str digest):
+    """HMAC with *key* and *digest*, started (see _HMAC_STARTS)."""
     start = _HMAC_STARTS.get((key, digest))
     if start is None:
         if len(_HMAC_STARTS) >= _MAX_HMAC_STARTS:
             _HMAC_STARTS.clear()
         start = _HMAC_STARTS[key, digest] = _hmac_start(key, digest)
+    return start
+
+
+cdef void _sha1_hmac(
+    bytes states, const unsigned char* data, Py_ssize_t length, unsigned char* digest
+) noexcept:
+    """HMAC-SHA1 of *data* from its started *states*, into *digest* (20 bytes)."""
+    cdef const uint32_t* start = <const uint32_t*>PyBytes_AS_STRING(states)
+    cdef unsigned char inner_digest[20]
+    _sha1_after_block(start, data, length, inner_digest)
+    _sha1_after_block(start + 5, inner_digest, 20, digest)
+
+
+cpdef bytes mac(bytes key, bytes value, str digest):
+    """``hmac.digest(key, value, digest)``, the key's padded hashes made once per
+    key rather than once per message."""
+    cdef bytes result
+    start = _started(key, digest)
     if type(start) is bytes:
-        states = <const uint32_t*>PyBytes_AS_STRING(start)
         result = PyBytes_FromStringAndSize(NULL, 20)
-        _sha1_after_block(
-            states,
+        _sha1_hmac(
+            start,
             <const unsigned char*>PyBytes_AS_STRING(value),
             PyBytes_GET_SIZE(value),
-            inner_digest,
-        )
-        _sha1_after_block(
-            states + 5, inner_digest, 20, <unsigned char*>PyBytes_AS_STRING(result)
+            <unsigned char*>PyBytes_AS_STRING(result),
         )
         return result
     inner = start[0].copy()
@@ -657,8 +672,32 @@ cpdef bytes mac(bytes key, bytes value, str digest):
 
 cpdef bytes sign(bytes value, bytes key, str digest, unsigned long long timestamp):
     """``value.timestamp.signature``, the signature made with *key*."""
-    value = value + SEPARATOR + timestamp_bytes(timestamp)
-    return value + SEPARATOR + b64encode(mac(key, value, digest))
+    cdef bytes stamp
+    cdef bytes signed
+    cdef char* target
+    cdef Py_ssize_t length
+    cdef unsigned char signature[20]
+    start = _started(key, digest)
+    if type(start) is not bytes:
+        value = value + SEPARATOR + timestamp_bytes(timestamp)
+        return value + SEPARATOR + b64encode(mac(key, value, digest))
+    # PERF: for HMAC-SHA1 on the SHA instructions, the token is laid out in one
+    # buffer and its signature taken over the start of it, in place.
+    stamp = timestamp_bytes(timestamp)
+    length = PyBytes_GET_SIZE(value) + 1 + PyBytes_GET_SIZE(stamp)
+    signed = PyBytes_FromStringAndSize(NULL, length + 1 + 27)
+    target = PyBytes_AS_STRING(signed)
+    memcpy(target, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value))
+    target[PyBytes_GET_SIZE(value)] = 46  # .
+    memcpy(
+        target + PyBytes_GET_SIZE(value) + 1,
+        PyBytes_AS_STRING(stamp),
+        PyBytes_GET_SIZE(stamp),
+    )
+    target[length] = 46
+    _sha1_hmac(start, <const unsigned char*>target, length, signature)
+    _b64_into(signature, 20, target + length + 1)
+    return signed
 
 
 cdef bint _verify(bytes value, bytes signature, tuple keys, str digest) except -1:
@@ -672,6 +711,44 @@ cdef bint _verify(bytes value, bytes signature, tuple keys, str digest) except -
     return False
 
 
+cdef int _verify_sha1(bytes signed, Py_ssize_t cut, tuple keys) except -2:
+    """Whether what follows ``signed[cut]`` is the HMAC-SHA1 of what precedes it
+    under one of *keys*: 1 or 0; -1 when this cannot tell (a signature that is not
+    27 characters of the alphabet, a key not hashed on the SHA instructions)."""
+    # PERF: the signature is decoded and the MAC taken in place, with no slices.
+    cdef const unsigned char* data = <const unsigned char*>PyBytes_AS_STRING(signed)
+    cdef const unsigned char* encoded = data + cut + 1
+    cdef unsigned char expected[21]
+    cdef unsigned char computed[20]
+    cdef unsigned int block = 0
+    cdef int bits = 0
+    cdef int out = 0
+    cdef int index
+    cdef unsigned char difference
+    if PyBytes_GET_SIZE(signed) - cut - 1 != 27:
+        return -1
+    for index in range(27):
+        if _DECODE[encoded[index]] < 0:
+            return -1
+        block = (block << 6) | <unsigned int>_DECODE[encoded[index]]
+        bits += 6
+        if bits >= 8:
+            bits -= 8
+            expected[out] = <unsigned char>((block >> bits) & 0xFF)
+            out += 1
+    for key in keys:
+        start = _started(key, "sha1")
+        if type(start) is not bytes:
+            return -1
+        _sha1_hmac(start, data, cut, computed)
+        difference = 0
+        for index in range(20):
+            difference |= computed[index] ^ expected[index]
+        if difference == 0:
+            return 1
+    return 0
+
+
 def signed_at(timestamp, bytes value):
     """*timestamp* as an aware UTC datetime; ``BadTimeSignature`` when no datetime
     can hold it."""
@@ -681,10 +758,10 @@ def signed_at(timestamp, bytes value):
         raise BadTimeSignature("Malformed timestamp", payload=value) from error
 
 
-cdef Py_ssize_t _last_separator(bytes data) noexcept:
-    """Where the last ``.`` of *data* is, or -1."""
+cdef Py_ssize_t _last_separator(bytes data, Py_ssize_t end) noexcept:
+    """Where the last ``.`` of ``data[:end]`` is, or -1."""
     cdef const char* octets = PyBytes_AS_STRING(data)
-    cdef Py_ssize_t index = PyBytes_GET_SIZE(data) - 1
+    cdef Py_ssize_t index = end - 1
     while index >= 0:
         if octets[index] == 46:  # .
             return index
@@ -696,25 +773,32 @@ cpdef tuple unsign(bytes signed, tuple keys, str digest):
     """Verify *signed* against *keys* (newest first); return the value and its
     timestamp. ``BadTimeSignature`` (or ``BadSignature``) when it does not hold."""
     # PERF: each part is cut out where the last separator is, found from the end,
-    # rather than by a separator test and an rsplit (and its list).
-    cdef Py_ssize_t cut = _last_separator(signed)
-    cdef bytes result
+    # rather than by a separator test and an rsplit (and its list); the signed
+    # value (before the signature) is cut out only for an error.
+    cdef Py_ssize_t cut = _last_separator(signed, PyBytes_GET_SIZE(signed))
+    cdef Py_ssize_t end = 0  # where the signed value ends
+    cdef int verified = -1
     error = None
     if cut < 0:
         error = BadSignature(f"No {SEPARATOR!r} found in value")
-        result = b""
     else:
-        result = signed[:cut]
-        signature = signed[cut + 1:]
-        if not _verify(result, signature, keys, digest):
-            error = BadSignature(f"Signature {signature!r} does not match", payload=result)
-    cut = _last_separator(result)
+        end = cut
+        if _sha1_extensions and digest == "sha1":
+            verified = _verify_sha1(signed, cut, keys)
+        if verified < 0:
+            verified = _verify(signed[:cut], signed[cut + 1:], keys, digest)
+        if not verified:
+            signature = signed[cut + 1:]
+            error = BadSignature(
+                f"Signature {signature!r} does not match", payload=signed[:cut]
+            )
+    cut = _last_separator(signed, end)
     if cut < 0:
         if error is not None:
             raise error
-        raise BadTimeSignature("timestamp missing", payload=result)
-    value = result[:cut]
-    timestamp_part = result[cut + 1:]
+        raise BadTimeSignature("timestamp missing", payload=signed[:end])
+    value = signed[:cut]
+    timestamp_part = signed[cut + 1:end]
     try:
         timestamp = read_timestamp(b64decode(timestamp_part))
     except Exception:
