@@ -10,7 +10,7 @@ itsdangerous' own exceptions for anything it refuses.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import zlib
@@ -26,15 +26,21 @@ SEPARATOR = b"."
 MAX_DECOMPRESSED = 1 << 20
 
 
+# PERF: what base64.urlsafe_b64encode and urlsafe_b64decode do, without their
+# three Python calls each: binascii, and the alphabets swapped by translation.
+_TO_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URL_SAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def b64encode(data: bytes) -> bytes:
     """URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URL_SAFE).rstrip(b"=")
 
 
 def b64decode(data: bytes) -> bytes:
     """Decode URL-safe base64 as leniently as itsdangerous (padding optional,
     stray characters ignored); ``ValueError`` when it cannot."""
-    return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
+    return binascii.a2b_base64(data.translate(_FROM_URL_SAFE) + b"=" * (-len(data) % 4))
 
 
 def dump_payload(data: bytes) -> bytes:
