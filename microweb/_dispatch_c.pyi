@@ -38,7 +38,6 @@ class Dispatcher:
     tear_down: bool
     domain: str | None
     signals: Any
-    session_cookie: str
     session_headers: Any
     error_bodies: dict[type, bytes]
     def __init__(
@@ -53,7 +52,6 @@ class Dispatcher:
         tear_down: bool,
         domain: str | None,
         signals: Any,
-        session_cookie: str,
         session_headers: Any,
     ) -> None: ...
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any: ...

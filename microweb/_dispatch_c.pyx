@@ -114,7 +114,6 @@ cdef class Dispatcher:
     cdef public bint tear_down
     cdef public str domain
     cdef public object signals
-    cdef public str session_cookie
     cdef public object session_headers
     cdef public dict error_bodies
     # PERF: the matcher's bound ``match``, looked up once.
@@ -132,7 +131,6 @@ cdef class Dispatcher:
         bint tear_down,
         str domain,
         signals,
-        str session_cookie,
         session_headers,
     ):
         self.app = app
@@ -154,9 +152,6 @@ cdef class Dispatcher:
         self.domain = domain
         # ``signals.active`` says whether anyone listens to a request's signals.
         self.signals = signals
-        # A request that carries the session cookie may have a session to
-        # refresh even when the view never touched it.
-        self.session_cookie = session_cookie
         # ``context -> headers`` that save the context's session (``Vary`` and
         # ``Set-Cookie``) on a direct answer; ``None`` when it takes a response
         # object.
@@ -314,10 +309,12 @@ cdef class Dispatcher:
         return app.finalize_request(rv)
 
     cpdef bint carries_session(self, environ):
-        """Whether the request may carry the session cookie (a substring test:
-        it may say yes wrongly, never no wrongly)."""
+        """Whether the request may carry the session cookie, named as the config
+        names it now (a substring test: it may say yes wrongly, never no
+        wrongly). Such a request may have a session to refresh even when the
+        view never touched it."""
         header = _get(environ, "HTTP_COOKIE", None)
-        return header is not None and self.session_cookie in header
+        return header is not None and self.app.config["SESSION_COOKIE_NAME"] in header
 
     cpdef object fast_body(self, rv, str method, start_response, session_context):
         """Answer *rv* without a response object when it is a plain value, with

@@ -76,7 +76,6 @@ class Dispatcher:
         tear_down: bool,
         domain: str | None,
         signals: Any,
-        session_cookie: str,
         session_headers: Any,
     ) -> None:
         self.app = app
@@ -98,9 +97,6 @@ class Dispatcher:
         self.domain = domain
         # ``signals.active`` says whether anyone listens to a request's signals.
         self.signals = signals
-        # A request that carries the session cookie may have a session to
-        # refresh even when the view never touched it.
-        self.session_cookie = session_cookie
         # ``context -> headers`` that save the context's session (``Vary`` and
         # ``Set-Cookie``) on a direct answer; ``None`` when it takes a response
         # object.
@@ -254,10 +250,12 @@ class Dispatcher:
         return app.finalize_request(rv)
 
     def carries_session(self, environ: dict[str, Any]) -> bool:
-        """Whether the request may carry the session cookie (a substring test:
-        it may say yes wrongly, never no wrongly)."""
+        """Whether the request may carry the session cookie, named as the config
+        names it now (a substring test: it may say yes wrongly, never no
+        wrongly). Such a request may have a session to refresh even when the
+        view never touched it."""
         header = environ.get("HTTP_COOKIE")
-        return header is not None and self.session_cookie in header
+        return header is not None and self.app.config["SESSION_COOKIE_NAME"] in header
 
     def fast_body(
         self, rv: Any, method: str, start_response: Any, session_context: Any

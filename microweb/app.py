@@ -121,6 +121,20 @@ def _current_blueprints() -> list[str]:
     return blueprint_chain(rule.endpoint if rule is not None else None)
 
 
+#: The attributes of an app that its dispatcher is built from: setting one after
+#: the first request makes the next request build the dispatcher again.
+_DISPATCH_INPUTS = frozenset(
+    {
+        "dispatch_core",
+        "json",
+        "request_context_class",
+        "response_class",
+        "session_interface",
+        "subdomain_matching",
+    }
+)
+
+
 class App(Scaffold):
     """A WSGI application with Flask's API.
 
@@ -503,6 +517,21 @@ class App(Scaffold):
     #: the dispatch core: compiled, a server's call reaches the dispatcher without
     #: a Python frame.
     __call__ = dispatch.core.call_app
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        super().__setattr__(name, value)
+        if name in _DISPATCH_INPUTS and self.__dict__.get("_dispatcher") is not None:
+            # The dispatcher was built from the old value: the next request
+            # builds it again (as Flask, which reads these per request).
+            self._drop_dispatcher()
+
+    def _drop_dispatcher(self) -> None:
+        """Forget the dispatcher, and the ``wsgi_app`` that is it: the next request
+        builds it again."""
+        dispatcher = self.__dict__.get("_dispatcher")
+        self.__dict__["_dispatcher"] = None
+        if self.__dict__.get("wsgi_app") is dispatcher:
+            del self.__dict__["wsgi_app"]
 
     def _prepare_dispatch(self) -> t.Any:
         """Resolve each endpoint's view and hooks once, and build the dispatcher."""

@@ -146,6 +146,5 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
         tear_down,
         _fixed_domain(app),
         signals.watch,
-        app.session_interface.get_cookie_name(app),
         app._session_headers,
     )

@@ -481,6 +481,55 @@ def test_session_interface_replaced_after_the_first_request(
     assert "Set-Cookie" in response.headers
 
 
+def _changed_after_the_first_request(app_class: type, module: t.Any) -> list[t.Any]:
+    """What an app answers when its session interface, then its cookie name, are
+    changed after it served its first request, for requests whose views leave
+    the session alone."""
+
+    class Marking(module.sessions.SecureCookieSessionInterface):
+        def save_session(self, app: t.Any, session: t.Any, response: t.Any) -> None:
+            response.headers["X-Saved-By"] = "marking"
+            super().save_session(app, session, response)
+
+    app = app_class(__name__)
+    app.secret_key = SECRET
+
+    @app.route("/")
+    def plain() -> str:
+        return "plain"
+
+    @app.route("/permanent")
+    def permanent() -> str:
+        module.session.permanent = True
+        module.session["user"] = "ada"
+        return "permanent"
+
+    client = app.test_client()
+    answers = [client.get("/").headers.get("X-Saved-By")]
+    app.session_interface = Marking()
+    answers.append(client.get("/").headers.get("X-Saved-By"))
+    app.session_interface = module.sessions.SecureCookieSessionInterface()
+    answers.append(client.get("/").headers.get("X-Saved-By"))
+    app.config["SESSION_COOKIE_NAME"] = "sid"
+    client = app.test_client()
+    client.get("/permanent")
+    # A permanent session is refreshed on every response, under its new name.
+    refreshed = client.get("/").headers.get("Set-Cookie", "")
+    answers.append(refreshed.split("=", 1)[0])
+    return answers
+
+
+def test_settings_changed_after_the_first_request_as_flask(
+    dispatch_app_class: type,
+) -> None:
+    # The dispatcher is built at the first request from the app's session
+    # interface and the like; changing them later is seen by the next request,
+    # as Flask reads them on every request.
+    expected = _changed_after_the_first_request(flask.Flask, flask)
+    assert expected == [None, "marking", None, "sid"]
+    assert _changed_after_the_first_request(dispatch_app_class, microweb) == expected
+
+
 def test_custom_session_class_is_honoured(dispatch_app_class: type) -> None:
     class Interface(microweb.sessions.SecureCookieSessionInterface):
         class session_class(microweb.sessions.SecureCookieSession):  # noqa: N801
