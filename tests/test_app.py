@@ -1444,3 +1444,25 @@ def test_app_attributes(app: t.Any, fw: t.Any) -> None:
     assert isinstance(app.extensions, dict)
     assert app.logger.name == "conftest"
     assert app.url_map.strict_slashes is True
+
+
+def test_response_and_json_classes_set_after_the_first_request(
+    app: t.Any, client: t.Any
+) -> None:
+    # Flask reads app.json and app.response_class on every request: replacing
+    # them after the first one changes the next answers.
+    add(app, "/json", lambda: {"b": 1, "a": 2})
+    add(app, "/text", lambda: "text")
+    assert fetch(client, "/json").get_data() == b'{"a":2,"b":1}\n'
+    assert fetch(client, "/text").content_type == "text/html; charset=utf-8"
+
+    class Unsorted(type(app.json)):  # type: ignore[misc]
+        sort_keys = False
+
+    class Plain(app.response_class):  # type: ignore[misc,name-defined]
+        default_mimetype = "text/plain"
+
+    app.json = Unsorted(app)
+    app.response_class = Plain
+    assert fetch(client, "/json").get_data() == b'{"b":1,"a":2}\n'
+    assert fetch(client, "/text").content_type == "text/plain; charset=utf-8"
