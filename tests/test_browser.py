@@ -69,8 +69,7 @@ if str(EXAMPLES) not in sys.path:
 from journal import create_app  # noqa: E402
 from journal.db import init_db  # noqa: E402
 from selenium.common.exceptions import (  # noqa: E402
-    NoSuchElementException,
-    StaleElementReferenceException,
+    WebDriverException,
 )
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -149,11 +148,9 @@ def wait_for(browser: Any, title: str, text: str = "") -> str:
         page = driver.find_element(By.TAG_NAME, "body").text
         return page if text in page else False
 
-    waiting = WebDriverWait(
-        browser,
-        WAIT,
-        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
-    )
+    # Reading a page while it is being replaced can fail (a stale element, or
+    # Chrome's "unhandled inspector error"): the next poll reads the new page.
+    waiting = WebDriverWait(browser, WAIT, ignored_exceptions=(WebDriverException,))
     try:
         return str(waiting.until(shown))
     except Exception as exc:
