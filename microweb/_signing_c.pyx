@@ -121,36 +121,45 @@ for _code in range(64):
     _DECODE[<unsigned char>_ALPHABET[_code]] = _code
 
 
+cdef bint _b64_decode_into(
+    const unsigned char* source, Py_ssize_t length, unsigned char* target
+) noexcept:
+    """Decode *length* characters of the URL-safe alphabet to ``length * 3 // 4``
+    bytes at *target* (left-over bits dropped); false, with nothing written, when
+    one of them is not of the alphabet."""
+    cdef Py_ssize_t index
+    cdef Py_ssize_t out = 0
+    cdef unsigned int block = 0
+    cdef int bits = 0
+    for index in range(length):
+        if _DECODE[source[index]] < 0:
+            return False
+    for index in range(length):
+        block = (block << 6) | <unsigned int>_DECODE[source[index]]
+        bits += 6
+        if bits >= 8:
+            bits -= 8
+            target[out] = <unsigned char>((block >> bits) & 0xFF)
+            out += 1
+    return True
+
+
 cpdef bytes b64decode(bytes data):
     """Decode URL-safe base64 as leniently as itsdangerous (padding optional,
     stray characters ignored); ``ValueError`` when it cannot."""
     # PERF: text of the URL-safe alphabet alone (what a signer writes) is decoded
     # here; anything else takes the lenient library path, whose answer is the rule.
     cdef Py_ssize_t length = PyBytes_GET_SIZE(data)
-    cdef const unsigned char* source = <const unsigned char*>PyBytes_AS_STRING(data)
-    cdef Py_ssize_t index
-    cdef Py_ssize_t out = 0
-    cdef unsigned int block = 0
-    cdef int bits = 0
-    cdef signed char value
     cdef bytes result
-    cdef char* target
-    if length % 4 == 1:
-        return base64.urlsafe_b64decode(data + b"=" * (-length % 4))
-    for index in range(length):
-        if _DECODE[source[index]] < 0:
-            return base64.urlsafe_b64decode(data + b"=" * (-length % 4))
-    result = PyBytes_FromStringAndSize(NULL, length * 3 // 4)
-    target = PyBytes_AS_STRING(result)
-    for index in range(length):
-        value = _DECODE[source[index]]
-        block = (block << 6) | <unsigned int>value
-        bits += 6
-        if bits >= 8:
-            bits -= 8
-            target[out] = <char>((block >> bits) & 0xFF)
-            out += 1
-    return result
+    if length % 4 != 1:
+        result = PyBytes_FromStringAndSize(NULL, length * 3 // 4)
+        if _b64_decode_into(
+            <const unsigned char*>PyBytes_AS_STRING(data),
+            length,
+            <unsigned char*>PyBytes_AS_STRING(result),
+        ):
+            return result
+    return base64.urlsafe_b64decode(data + b"=" * (-length % 4))
 
 
 # PERF: one deflate stream for the process, reset between payloads: the same
@@ -717,25 +726,14 @@ cdef int _verify_sha1(bytes signed, Py_ssize_t cut, tuple keys) except -2:
     27 characters of the alphabet, a key not hashed on the SHA instructions)."""
     # PERF: the signature is decoded and the MAC taken in place, with no slices.
     cdef const unsigned char* data = <const unsigned char*>PyBytes_AS_STRING(signed)
-    cdef const unsigned char* encoded = data + cut + 1
-    cdef unsigned char expected[21]
+    cdef unsigned char expected[20]
     cdef unsigned char computed[20]
-    cdef unsigned int block = 0
-    cdef int bits = 0
-    cdef int out = 0
     cdef int index
     cdef unsigned char difference
     if PyBytes_GET_SIZE(signed) - cut - 1 != 27:
         return -1
-    for index in range(27):
-        if _DECODE[encoded[index]] < 0:
-            return -1
-        block = (block << 6) | <unsigned int>_DECODE[encoded[index]]
-        bits += 6
-        if bits >= 8:
-            bits -= 8
-            expected[out] = <unsigned char>((block >> bits) & 0xFF)
-            out += 1
+    if not _b64_decode_into(data + cut + 1, 27, expected):
+        return -1
     for key in keys:
         start = _started(key, "sha1")
         if type(start) is not bytes:

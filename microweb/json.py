@@ -170,20 +170,10 @@ class JSONProvider:
         settings = (self.ensure_ascii, self.sort_keys)
         encoder = _flat_encoders.get(settings)
         if encoder is None:
+            # PERF: no markers: such an object holds no container, so it cannot
+            # refer to itself, and one encoder serves every call.
             encoder = _flat_encoders[settings] = _c_make_encoder(
-                # PERF: no markers: such an object holds no container, so it
-                # cannot refer to itself, and one encoder serves every call.
-                None,
-                None,
-                _json_encoder.encode_basestring_ascii
-                if settings[0]
-                else _json_encoder.encode_basestring,
-                None,
-                ":",
-                ",",
-                settings[1],
-                False,
-                True,
+                None, *_compact_arguments(None, *settings)
             )
         return "".join(encoder(obj, 0))
 
@@ -194,15 +184,7 @@ class JSONProvider:
         """What encodes response bodies with these settings, made once: the same
         output as ``dumps`` with them."""
         if not indented and default is not None and _c_make_encoder is not None:
-            # The arguments after the markers that JSONEncoder(default=default,
-            # ensure_ascii=ensure_ascii, sort_keys=sort_keys, separators=(",",
-            # ":")).iterencode(obj, _one_shot=True) passes to the C encoder.
-            strings = (
-                _json_encoder.encode_basestring_ascii
-                if ensure_ascii
-                else _json_encoder.encode_basestring
-            )
-            return (default, strings, None, ":", ",", sort_keys, False, True)
+            return _compact_arguments(default, ensure_ascii, sort_keys)
         return _json.JSONEncoder(
             default=default,
             ensure_ascii=ensure_ascii,
@@ -225,18 +207,21 @@ class JSONProvider:
         return self._app.response_class(self.response_body(obj), mimetype=self.mimetype)
 
 
-#: What ``json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))`` hands the
-#: C encoder after the markers.
-_UNICODE_COMPACT = (
-    _json.JSONEncoder().default,
-    _json_encoder.encode_basestring,
-    None,
-    ":",
-    ",",
-    False,
-    False,
-    True,
-)
+def _compact_arguments(
+    default: t.Any, ensure_ascii: bool, sort_keys: bool
+) -> tuple[t.Any, ...]:
+    """The arguments after the markers that ``JSONEncoder(default=default,
+    ensure_ascii=ensure_ascii, sort_keys=sort_keys, separators=(",", ":"))``
+    passes to the C encoder for ``iterencode(obj, _one_shot=True)``."""
+    strings = (
+        _json_encoder.encode_basestring_ascii
+        if ensure_ascii
+        else _json_encoder.encode_basestring
+    )
+    return (default, strings, None, ":", ",", sort_keys, False, True)
+
+
+_UNICODE_COMPACT = _compact_arguments(_json.JSONEncoder().default, False, False)
 _unicode_compact_encoder = _json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
