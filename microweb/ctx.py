@@ -236,11 +236,11 @@ class RequestContext(AppContext):
             ):
                 # Only the cookie is needed: no request object is built for it,
                 # and the header is not parsed whole when it is plain.
-                cookie_value = (self.app.dispatch_core or dispatch.core).cookie_value
-                value = cookie_value(
-                    self.environ.get("HTTP_COOKIE"), interface.get_cookie_name(self.app)
+                session = interface._open_from_header(
+                    self.app,
+                    self.environ.get("HTTP_COOKIE"),
+                    (self.app.dispatch_core or dispatch.core).cookie_value,
                 )
-                session = interface.load_cookie(self.app, value)
             else:
                 session = interface.open_session(self.app, self.request)
             if session is None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import typing as t
 from collections.abc import MutableMapping
-from datetime import datetime, timezone
-from operator import itemgetter
+from datetime import datetime, timedelta, timezone
+from operator import attrgetter, itemgetter
 from types import ModuleType
 
 from itsdangerous import BadData
@@ -57,6 +57,10 @@ def _mark_modified(session: SecureCookieSession) -> None:
     session.modified = True
 
 
+_new_dict = dict.__new__
+_fill_dict = dict.update
+
+
 class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
     """The session stored in a signed cookie.
 
@@ -65,6 +69,9 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
 
     modified = False
     accessed = False
+    # Every session marks itself modified when changed: the class holds the
+    # callback, so that a session need not be given its own.
+    on_update = staticmethod(_mark_modified)
 
     def __init__(
         self,
@@ -75,7 +82,6 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
             dict.__init__(self)
         else:
             dict.__init__(self, initial)
-        self.on_update = _mark_modified
 
     def __setitem__(self, key: str, value: t.Any) -> None:
         # PERF: what CallbackDict's does, in one call where it makes two or three
@@ -85,7 +91,7 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
         if on_update is _mark_modified:
             self.modified = True
         elif on_update is not None:
-            on_update(self)  # type: ignore[arg-type]
+            on_update(self)
 
 
 class NullSession(SecureCookieSession):
@@ -180,8 +186,11 @@ def carries_cookie(environ: t.Mapping[str, t.Any], name: str) -> bool:
 
 _VARY_COOKIE = ("Vary", "Cookie")
 
-#: The config values the session cookie's attributes come from, in one read.
-_cookie_config = itemgetter(
+#: The config values the stock interface's cookie depends on, in one read.
+_stock_config = itemgetter(
+    "SECRET_KEY",
+    "PERMANENT_SESSION_LIFETIME",
+    "SESSION_REFRESH_EACH_REQUEST",
     "SESSION_COOKIE_NAME",
     "SESSION_COOKIE_PATH",
     "APPLICATION_ROOT",
@@ -191,6 +200,10 @@ _cookie_config = itemgetter(
     "MAX_COOKIE_SIZE",
     "SESSION_COOKIE_SAMESITE",
     "SESSION_COOKIE_PARTITIONED",
+)
+#: The stock interface's own settings its cookie depends on, in one read.
+_stock_interface = attrgetter(
+    "salt", "key_derivation", "digest_method", "serializer", "signing_core"
 )
 
 #: The serializer of session cookies (tagged JSON, as Flask's).
@@ -206,6 +219,8 @@ class SecureCookieSessionInterface(SessionInterface):
     salt = "cookie-session"
     digest_method = staticmethod(hashlib.sha1)
     _serializers: dict[tuple[t.Any, ...], URLSafeTimedSerializer] | None = None
+    #: ``id(app)`` -> the cookie under that app's settings, as last worked out.
+    _stock_cookies: dict[int, _StockCookie] | None = None
     key_derivation = "hmac"
     serializer = session_json_serializer
     session_class = SecureCookieSession
@@ -264,12 +279,44 @@ class SecureCookieSessionInterface(SessionInterface):
 
         .. versionadded:: 0.1
         """
+        stock = self._stock_cookie(app)
+        if stock is not None:
+            return self._load(stock.serializer, value, stock.max_age)
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
+        return self._load(serializer, value, max_age)
+
+    def _open_from_header(
+        self,
+        app: App,
+        header: str | None,
+        cookie_value: t.Callable[[str | None, str], str | None],
+    ) -> SecureCookieSession | None:
+        """:meth:`open_session` from the request's ``Cookie`` *header* alone,
+        found in it by *cookie_value*."""
+        stock = self._stock_cookie(app)
+        if stock is None:
+            value = cookie_value(header, self.get_cookie_name(app))
+            return self.load_cookie(app, value)
+        value = cookie_value(header, stock.name)
+        return self._load(stock.serializer, value, stock.max_age)
+
+    def _load(
+        self,
+        serializer: URLSafeTimedSerializer | None,
+        value: str | None,
+        max_age: int,
+    ) -> SecureCookieSession | None:
+        """The session in the cookie *value*, read by *serializer* (``None``:
+        there is no secret key) within *max_age* seconds of its signing."""
+        if serializer is None:
+            return None
+        if not value:
+            return self.session_class()
         try:
             data = serializer.loads(value, max_age=max_age)
         except BadData:
@@ -278,7 +325,39 @@ class SecureCookieSessionInterface(SessionInterface):
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()
+        if self.session_class is SecureCookieSession:
+            # PERF: the session made without a call to its __init__.
+            session = _new_dict(SecureCookieSession)
+            _fill_dict(session, data)
+            return session
         return self.session_class(data)
+
+    def _stock_cookie(self, app: App) -> _StockCookie | None:
+        """The cookie under *app*'s settings, when this is the stock interface
+        and *app* reads the session lifetime from its config; else ``None``: the
+        getters are asked."""
+        if type(self) is not SecureCookieSessionInterface:
+            return None
+        # PERF: one read of the config and one of this interface tell whether
+        # the cookie worked out last time still holds.
+        config = app.config
+        snapshot = _stock_config(config)
+        cookies = self._stock_cookies
+        if cookies is None:
+            cookies = self._stock_cookies = {}
+        cookie = cookies.get(id(app))
+        if (
+            cookie is None
+            or cookie.config != snapshot
+            or cookie.fallbacks != config["SECRET_KEY_FALLBACKS"]
+            or cookie.interface != _stock_interface(self)
+            or cookie.app_class is not type(app)
+        ):
+            cookie = _StockCookie(self, app, snapshot)
+            if len(cookies) >= 16:
+                cookies.clear()
+            cookies[id(app)] = cookie
+        return cookie if cookie.lifetime is not None else None
 
     def save_session(self, app: App, session: SessionMixin, response: Response) -> None:
         """Set, refresh or delete the cookie, and add ``Vary: Cookie`` when the
@@ -297,23 +376,21 @@ class SecureCookieSessionInterface(SessionInterface):
 
         .. versionadded:: 0.1
         """
+        cookie: _StockCookie | _InterfaceCookie | None = self._stock_cookie(app)
+        if cookie is None:
+            cookie = _InterfaceCookie(self, app)
         headers: list[tuple[str, str]] = []
         if session.accessed:
             headers.append(_VARY_COOKIE)
         if not session:
             if session.modified:
-                headers.append(self._set_cookie(app, "", expires=0, max_age=0))
+                headers.append(cookie.deletion())
                 if not session.accessed:
                     headers.append(_VARY_COOKIE)
             return headers
-        if not self.should_set_cookie(app, session):
+        if not cookie.should_set(session):
             return headers
-        serializer = self.get_signing_serializer(app)
-        assert serializer is not None
-        value = serializer.dumps(dict(session))
-        headers.append(
-            self._set_cookie(app, value, expires=self.get_expiration_time(app, session))
-        )
+        headers.append(cookie.setting(session))
         if not session.accessed:
             headers.append(_VARY_COOKIE)
         return headers
@@ -325,60 +402,166 @@ class SecureCookieSessionInterface(SessionInterface):
         expires: datetime | int | None,
         max_age: int | None = None,
     ) -> tuple[str, str]:
-        if type(self) is SecureCookieSessionInterface:
-            # PERF: what the getters below give, from one read of the config.
-            (
-                name,
-                path,
-                root,
-                domain,
-                secure,
-                httponly,
-                max_size,
-                samesite,
-                partitioned,
-            ) = _cookie_config(app.config)
-            attributes = (
-                name,
-                path or root,
-                domain or None,
-                secure,
-                httponly,
-                max_size,
-                samesite,
-                partitioned,
-            )
+        """The ``Set-Cookie`` header of the cookie *value*, with the attributes
+        the getters give."""
+        attributes = (
+            self.get_cookie_name(app),
+            self.get_cookie_path(app),
+            self.get_cookie_domain(app),
+            self.get_cookie_secure(app),
+            self.get_cookie_httponly(app),
+            app.config["MAX_COOKIE_SIZE"],
+            self.get_cookie_samesite(app),
+            self.get_cookie_partitioned(app),
+        )
+        layout = _cookie_layouts.get(attributes)
+        if layout is None:
+            layout = _cookie_layout(*attributes)
+        return _cookie_header(attributes, layout, value, expires, max_age)
+
+
+class _StockCookie:
+    """The stock interface's cookie under one snapshot of its settings, with what
+    reading and writing it takes worked out once: the serializer, the age limit,
+    the ``Set-Cookie`` layout."""
+
+    __slots__ = (
+        "config",
+        "fallbacks",
+        "interface",
+        "app_class",
+        "serializer",
+        "lifetime",
+        "max_age",
+        "refresh",
+        "name",
+        "attributes",
+        "layout",
+    )
+
+    def __init__(
+        self,
+        interface: SecureCookieSessionInterface,
+        app: App,
+        snapshot: tuple[t.Any, ...],
+    ) -> None:
+        from .app import App
+
+        self.config = snapshot
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        # A copy, so that a list changed in place is told apart.
+        self.fallbacks = list(fallbacks) if isinstance(fallbacks, list) else fallbacks
+        self.interface = _stock_interface(interface)
+        self.app_class = type(app)
+        self.serializer = interface.get_signing_serializer(app)
+        # An app class of its own may work the lifetime out otherwise.
+        self.lifetime: timedelta | None = None
+        self.max_age = 0
+        if type(app).permanent_session_lifetime is App.permanent_session_lifetime:
+            self.lifetime = app.permanent_session_lifetime
+            self.max_age = int(self.lifetime.total_seconds())
+        (
+            _,
+            _,
+            self.refresh,
+            name,
+            path,
+            root,
+            domain,
+            secure,
+            httponly,
+            max_size,
+            samesite,
+            partitioned,
+        ) = snapshot
+        self.name: str = name
+        self.attributes = (
+            name,
+            path or root,
+            domain or None,
+            secure,
+            httponly,
+            max_size,
+            samesite,
+            partitioned,
+        )
+        layout = _cookie_layouts.get(self.attributes)
+        self.layout = _cookie_layout(*self.attributes) if layout is None else layout
+
+    def should_set(self, session: SessionMixin) -> bool:
+        """:meth:`~SessionInterface.should_set_cookie`."""
+        return session.modified or (session.permanent and self.refresh)
+
+    def setting(self, session: SessionMixin) -> tuple[str, str]:
+        """The ``Set-Cookie`` header that sets or refreshes the cookie."""
+        assert self.serializer is not None and self.lifetime is not None
+        value = self.serializer.dumps(dict(session))
+        expires = (
+            datetime.now(timezone.utc) + self.lifetime if session.permanent else None
+        )
+        return _cookie_header(self.attributes, self.layout, value, expires)
+
+    def deletion(self) -> tuple[str, str]:
+        """The ``Set-Cookie`` header that deletes the cookie."""
+        return _cookie_header(self.attributes, self.layout, "", 0, 0)
+
+
+class _InterfaceCookie:
+    """The cookie as any interface's getters have it: what
+    :meth:`~SecureCookieSessionInterface.cookie_headers` asks of a
+    :class:`_StockCookie`, asked of the interface."""
+
+    __slots__ = ("interface", "app")
+
+    def __init__(self, interface: SecureCookieSessionInterface, app: App) -> None:
+        self.interface = interface
+        self.app = app
+
+    def should_set(self, session: SessionMixin) -> bool:
+        return self.interface.should_set_cookie(self.app, session)
+
+    def setting(self, session: SessionMixin) -> tuple[str, str]:
+        interface, app = self.interface, self.app
+        serializer = interface.get_signing_serializer(app)
+        assert serializer is not None
+        value = serializer.dumps(dict(session))
+        expires = interface.get_expiration_time(app, session)
+        return interface._set_cookie(app, value, expires)
+
+    def deletion(self) -> tuple[str, str]:
+        return self.interface._set_cookie(self.app, "", expires=0, max_age=0)
+
+
+def _cookie_header(
+    attributes: tuple[t.Any, ...],
+    layout: tuple[str, ...],
+    value: str,
+    expires: datetime | int | None,
+    max_age: int | None = None,
+) -> tuple[str, str]:
+    """The ``Set-Cookie`` header of the session cookie *value*, with *attributes*
+    (laid out as *layout*, from :func:`_cookie_layout`), as ``dump_cookie``
+    writes it."""
+    if (
+        layout
+        and max_age is None
+        and (expires is None or isinstance(expires, datetime))
+    ):
+        # A signed value (URL-safe base64 and dots) needs no quoting.
+        head, before_expires, after_expires = layout
+        if expires is None:
+            header = head + value + before_expires + after_expires
         else:
-            attributes = (
-                self.get_cookie_name(app),
-                self.get_cookie_path(app),
-                self.get_cookie_domain(app),
-                self.get_cookie_secure(app),
-                self.get_cookie_httponly(app),
-                app.config["MAX_COOKIE_SIZE"],
-                self.get_cookie_samesite(app),
-                self.get_cookie_partitioned(app),
+            header = (
+                f"{head}{value}{before_expires}; Expires="
+                f"{http_date(expires)}{after_expires}"
             )
-        if max_age is None and (expires is None or isinstance(expires, datetime)):
-            layout = _cookie_layouts.get(attributes)
-            if layout is None:
-                layout = _cookie_layout(*attributes)
-            if layout:
-                # A signed value (URL-safe base64 and dots) needs no quoting.
-                head, before_expires, after_expires = layout
-                if expires is None:
-                    header = head + value + before_expires + after_expires
-                else:
-                    header = (
-                        f"{head}{value}{before_expires}; Expires="
-                        f"{http_date(expires)}{after_expires}"
-                    )
-                max_size = attributes[5]
-                if not max_size or len(header) <= max_size:
-                    return ("Set-Cookie", header)
-        # Whatever is unusual (a value to quote, a cookie too large to send
-        # without a warning) is left to Werkzeug.
-        return ("Set-Cookie", _dump_cookie(value, expires, max_age, *attributes))
+        max_size = attributes[5]
+        if not max_size or len(header) <= max_size:
+            return ("Set-Cookie", header)
+    # Whatever is unusual (a value to quote, a cookie too large to send
+    # without a warning, a deletion) is left to Werkzeug.
+    return ("Set-Cookie", _dump_cookie(value, expires, max_age, *attributes))
 
 
 def _dump_cookie(

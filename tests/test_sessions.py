@@ -17,7 +17,7 @@ import typing as t
 import uuid
 import warnings
 import zlib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import flask
 import pytest
@@ -389,17 +389,21 @@ DIRECT_CONFIGS = {
 }
 
 
+class _FrozenDatetime(datetime):
+    """``datetime`` whose ``now()`` is always the same instant."""
+
+    @classmethod
+    def now(cls, tz: t.Any = None) -> t.Any:
+        return datetime(2031, 1, 2, 3, 4, 5, tzinfo=timezone.utc).astimezone(tz)
+
+
 @pytest.fixture
 def frozen_session_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The signing clock and a permanent cookie's expiry, frozen: two requests
-    give the same cookie however far apart they run."""
+    """The signing clock and a permanent cookie's expiry, frozen in microweb and
+    Flask: two requests give the same cookie however far apart they run."""
     monkeypatch.setattr(time, "time", lambda: 1_700_000_000.25)
-    expires = datetime(2031, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    monkeypatch.setattr(
-        microweb.sessions.SecureCookieSessionInterface,
-        "get_expiration_time",
-        lambda self, app, session: expires if session.permanent else None,
-    )
+    monkeypatch.setattr(microweb.sessions, "datetime", _FrozenDatetime)
+    monkeypatch.setattr(flask.sessions, "datetime", _FrozenDatetime)
 
 
 @pytest.mark.usefixtures("frozen_session_clock")
@@ -528,6 +532,139 @@ def test_settings_changed_after_the_first_request_as_flask(
     expected = _changed_after_the_first_request(flask.Flask, flask)
     assert expected == [None, "marking", None, "sid"]
     assert _changed_after_the_first_request(dispatch_app_class, microweb) == expected
+
+
+def _settings_walk(app_class: type, module: t.Any) -> list[tuple[str, str]]:
+    """What each response says and sets while the settings the stock cookie
+    depends on change between requests (several in place)."""
+    app = app_class(__name__)
+    app.secret_key = "first-key"
+    app.config["SECRET_KEY_FALLBACKS"] = []
+
+    @app.route("/count")
+    def count() -> str:
+        module.session["n"] = module.session.get("n", 0) + 1
+        return str(module.session["n"])
+
+    @app.route("/permanent")
+    def permanent() -> str:
+        module.session.permanent = True
+        return str(module.session.get("n"))
+
+    @app.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+    client = app.test_client()
+    fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+    every_way = ("/plain", "/count", "/permanent", "/plain")
+    steps: list[tuple[t.Callable[[], object], tuple[str, ...]]] = [
+        (lambda: None, every_way),
+        # A new key: the cookie is read (and refused) by a request that does
+        # not touch the session, then read again once the old key is a
+        # fallback, added in place.
+        (lambda: app.config.update(SECRET_KEY="second-key"), ("/plain",)),
+        (lambda: fallbacks.append("first-key"), ("/plain", "/count")),
+        (lambda: fallbacks.clear(), every_way),
+        (lambda: app.config.update(PERMANENT_SESSION_LIFETIME=3600), every_way),
+        (lambda: app.config.update(SESSION_REFRESH_EACH_REQUEST=False), every_way),
+        (
+            lambda: app.config.update(
+                SESSION_REFRESH_EACH_REQUEST=True,
+                SESSION_COOKIE_NAME="sid",
+                SESSION_COOKIE_HTTPONLY=False,
+                SESSION_COOKIE_SAMESITE="Lax",
+            ),
+            every_way,
+        ),
+        (
+            lambda: setattr(
+                app, "session_interface", module.sessions.SecureCookieSessionInterface()
+            ),
+            every_way,
+        ),
+        (lambda: setattr(app.session_interface, "salt", "other-salt"), every_way),
+        (lambda: setattr(app.session_interface, "key_derivation", "concat"), every_way),
+        (
+            lambda: app.config.update(PERMANENT_SESSION_LIFETIME=timedelta(seconds=-1)),
+            every_way,
+        ),
+    ]
+    answers = []
+    for step, paths in steps:
+        step()
+        for path in paths:
+            response = client.get(path)
+            answers.append(
+                (response.text, ", ".join(response.headers.getlist("Set-Cookie")))
+            )
+    return answers
+
+
+@pytest.mark.usefixtures("frozen_session_clock")
+def test_settings_the_cookie_depends_on_are_read_per_request_as_flask(
+    dispatch_app_class: type,
+) -> None:
+    # The stock interface works its cookie out once per set of settings: a
+    # change to any of them, in the config (a list changed in place included)
+    # or on the interface, is seen by the next request, as in Flask.
+    expected = _settings_walk(flask.Flask, flask)
+    counts = "".join(text for text, _ in expected if text.isdigit())
+    # A fallback key read the old cookie (2); a new cookie name, another salt,
+    # another key derivation, a negative lifetime each started afresh (1).
+    assert counts == "112334455112211111", counts
+    assert _settings_walk(dispatch_app_class, microweb) == expected
+
+
+@pytest.mark.usefixtures("frozen_session_clock")
+def test_an_app_class_with_its_own_session_lifetime_as_flask(
+    dispatch_app_class: type,
+) -> None:
+    # The lifetime comes from the app, which may work it out otherwise than
+    # from the config.
+    headers = []
+    for module, base in ((flask, flask.Flask), (microweb, dispatch_app_class)):
+
+        class Fixed(base):  # type: ignore[misc, valid-type]
+            @property
+            def permanent_session_lifetime(self) -> timedelta:
+                return timedelta(days=2)
+
+        app = Fixed(__name__)
+        app.secret_key = SECRET
+
+        @app.route("/permanent")
+        def permanent(module: t.Any = module) -> str:
+            module.session.permanent = True
+            return "permanent"
+
+        headers.append(app.test_client().get("/permanent").headers["Set-Cookie"])
+    assert "Expires=Sat, 04 Jan 2031" in headers[0]
+    assert headers[1] == headers[0]
+
+
+def test_apps_sharing_the_stock_interface_keep_their_own_settings() -> None:
+    # The default interface is one object for every app class; each app's
+    # cookie follows its own config.
+    apps = []
+    for key in ("key-one", "key-two"):
+        app = microweb.App(__name__)
+        app.secret_key = key
+
+        @app.route("/who")
+        def who() -> str:
+            microweb.session["key"] = microweb.current_app.secret_key
+            return str(microweb.session.get("seen", 0))
+
+        apps.append(app)
+    assert apps[0].session_interface is apps[1].session_interface
+    clients = [app.test_client() for app in apps]
+    for _ in range(2):
+        for app, client in zip(apps, clients, strict=True):
+            client.get("/who")
+            serializer = app.session_interface.get_signing_serializer(app)
+            cookie = client.get_cookie("session")
+            assert serializer.loads(cookie.value)["key"] == app.secret_key
 
 
 def test_custom_session_class_is_honoured(dispatch_app_class: type) -> None:
