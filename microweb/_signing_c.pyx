@@ -12,6 +12,7 @@ import zlib
 from datetime import datetime, timezone
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.math cimport ceil, log2
 from libc.stdlib cimport free, malloc, realloc
 from libc.stdint cimport uint32_t
@@ -70,6 +71,8 @@ IMPLEMENTATION = "native"
 SEPARATOR = b"."
 #: The most bytes a compressed payload may expand to; more is a zlib bomb.
 MAX_DECOMPRESSED = 1 << 20
+#: Timestamps from 0 up to this bound (the year 2106) are dates on every platform.
+ALWAYS_DATED = 1 << 32
 cdef Py_ssize_t _MAX_DECOMPRESSED = MAX_DECOMPRESSED
 
 cdef const char* _ALPHABET = (
@@ -179,9 +182,10 @@ cdef bint _deflater_ready = False
 # compression level 6 gives up after 128 entries, 32 once a match of 8 is
 # found. Memory level 6 hashes as memory level 8 does but keeps 13 of the 15
 # bits, so a bucket of the small table holds 4 default ones: _survey checks
-# that none holds more than 32 positions, and then no walk is cut short in
-# either table. Short data also stays within the small stream's symbol buffer
-# (4095 symbols), so both streams end their one block at the end of the data.
+# (in _link_positions) that none holds more than 32 positions, and then no
+# walk is cut short in either table. Short data also stays within the small
+# stream's symbol buffer (4095 symbols), so both streams end their one block
+# at the end of the data.
 # All this is the deflate of classic zlib 1.2.x and 1.3.x at its default
 # memory level; other builds (zlib-ng, forks hashing otherwise) only ever get
 # the default stream.
@@ -191,7 +195,6 @@ cdef bint _small_deflater_ready = False
 cdef enum:
     _SMALL_MEM_LEVEL = 6
     _SMALL_HASH_SIZE = 1 << 13  # 13 bits: memory level + 7
-    _HASH_SIZE = 1 << 15  # at the default memory level
     #: The most bytes _survey looks at: on longer data counting costs about
     #: what the small stream saves.
     _SHORT_DATA = 350
@@ -201,24 +204,126 @@ cdef enum:
     _USE_DEFAULT = 0
     _USE_SMALL = 1
     _NOT_SHORTER = 2
+    # Deflate's format (RFC 1951) and zlib's level 6, as _survey reckons them.
+    _MIN_MATCH = 3
+    _MAX_MATCH = 258
+    #: No match is sought after one this long (level 6's max_lazy)...
+    _MAX_LAZY = 16
+    #: ...and a walk ends at one this long (its nice_length).
+    _NICE_MATCH = 128
+    _END_OF_BLOCK = 256
+    _FIRST_LENGTH_SYMBOL = 257
+    #: Literal/length symbols, distance codes, code-length symbols.
+    _LITERAL_SYMBOLS = 286
+    _DISTANCE_CODES = 30
+    _CODE_LENGTH_SYMBOLS = 19
+    #: The code-length symbols that repeat: the last length 3 to 6 times,
+    #: a zero 3 to 10 times, a zero 11 to 138 times.
+    _REPEAT_LENGTH = 16
+    _REPEAT_ZERO = 17
+    _REPEAT_ZEROS = 18
+    _MAX_CODE_BITS = 15
+    _MAX_CODE_LENGTH_BITS = 7
+    #: Room for the leaves and inner nodes of a tree (zlib's HEAP_SIZE).
+    _HEAP_SIZE = 2 * _LITERAL_SYMBOLS + 1
+    #: Words of a set of literal/length symbols, one bit each.
+    _LITERAL_WORDS = (_LITERAL_SYMBOLS + 63) >> 6
+    #: A heap entry is a node's count, its depth (6 bits) and the node (10
+    #: bits): entry >> _NODE_BITS orders nodes as zlib's heap does.
+    _NODE_BITS = 10
+    _NODE_MASK = (1 << _NODE_BITS) - 1
+    _COUNT_SHIFT = _NODE_BITS + 6
 
-#: Positions in each bucket of the small table while _survey runs, else zero.
-cdef unsigned char _bucket_sizes[_SMALL_HASH_SIZE]
-#: A bit per bucket of the default table: whether _survey has put a position
-#: in it. All zero between calls.
-cdef unsigned char _buckets_used[_HASH_SIZE >> 3]
-#: f * log2(f) for every count f in short data and its end of block.
+ctypedef unsigned long long _Word
+
+cdef extern from *:
+    """
+    /* The index of the lowest bit set in a word that is not zero. */
+    static inline int microweb_lowest_bit(unsigned long long word) {
+    #if defined(__GNUC__)
+        return __builtin_ctzll(word);
+    #else
+        int index = 0;
+        while (!(word & 1)) {
+            word >>= 1;
+            index++;
+        }
+        return index;
+    #endif
+    }
+    """
+    int microweb_lowest_bit(_Word word) noexcept nogil
+
+
+cdef struct _Bucket:
+    unsigned short newest  # the last position put in it; 0 for none
+    unsigned short size  # how many positions it holds
+
+#: The buckets of the small table while _link_positions runs, else all zero.
+cdef _Bucket _buckets[_SMALL_HASH_SIZE]
+
+#: The literal/length symbol of each match length, from 3.
+cdef unsigned short _LENGTH_SYMBOL[_MAX_MATCH - _MIN_MATCH + 1]
+#: The distance code of each distance within short data, from 1.
+cdef unsigned char _DISTANCE_CODE[_SHORT_DATA]
+#: The extra bits after each symbol of the three codes.
+cdef unsigned char _LITERAL_EXTRA[_LITERAL_SYMBOLS]
+cdef unsigned char _DISTANCE_EXTRA[_DISTANCE_CODES]
+cdef unsigned char[19] _CODE_LENGTH_EXTRA = [
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7
+]
+#: The bits of each symbol in the fixed codes.
+cdef unsigned char _FIXED_LITERAL_BITS[_LITERAL_SYMBOLS]
+cdef unsigned char _FIXED_DISTANCE_BITS[_DISTANCE_CODES]
+#: f * log2(f) for every count f of a symbol in short data.
 cdef double _X_LOG_X[_SHORT_DATA + 2]
+#: The order in which a dynamic block's header gives the code-length code.
+cdef unsigned char[19] _CODE_LENGTH_ORDER = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15
+]
 
 
-cdef void _fill_x_log_x() noexcept:
-    cdef int count
+cdef void _fill_code_tables() noexcept:
+    """Lay out the tables above, the codes' as RFC 1951 (3.2.5 and 3.2.6) gives
+    them."""
+    cdef int code, extra, index, count
+    cdef int length = _MIN_MATCH
+    cdef int distance = 1
+    # Literals and the end of block have no extra bits; then come 8 length
+    # symbols of one length each, 4 each of 2, 4, ... 32 lengths, and one of
+    # its own for the last length, 258.
+    for code in range(_LITERAL_SYMBOLS):
+        if code < 144:
+            _FIXED_LITERAL_BITS[code] = 8
+        elif code < 256:
+            _FIXED_LITERAL_BITS[code] = 9
+        elif code < 280:
+            _FIXED_LITERAL_BITS[code] = 7
+        else:
+            _FIXED_LITERAL_BITS[code] = 8
+        _LITERAL_EXTRA[code] = 0
+    for code in range(_LITERAL_SYMBOLS - _FIRST_LENGTH_SYMBOL - 1):
+        extra = 0 if code < 8 else code // 4 - 1
+        _LITERAL_EXTRA[_FIRST_LENGTH_SYMBOL + code] = extra
+        for index in range(1 << extra):
+            _LENGTH_SYMBOL[length - _MIN_MATCH] = _FIRST_LENGTH_SYMBOL + code
+            length += 1
+    _LENGTH_SYMBOL[_MAX_MATCH - _MIN_MATCH] = _LITERAL_SYMBOLS - 1
+    # 4 distance codes of one distance each, then 2 each of 2, 4, 8...
+    for code in range(_DISTANCE_CODES):
+        extra = 0 if code < 4 else code // 2 - 1
+        _DISTANCE_EXTRA[code] = extra
+        _FIXED_DISTANCE_BITS[code] = 5
+        for index in range(1 << extra):
+            if distance <= _SHORT_DATA:
+                _DISTANCE_CODE[distance - 1] = code
+            distance += 1
     _X_LOG_X[0] = 0.0
     for count in range(1, _SHORT_DATA + 2):
         _X_LOG_X[count] = count * log2(count)
 
 
-_fill_x_log_x()
+_fill_code_tables()
 
 
 cdef bint _classic_zlib() noexcept:
@@ -238,86 +343,592 @@ cdef bint _classic_zlib() noexcept:
 cdef bint _survey_short_data = _classic_zlib()
 
 
-# PERF: when no 3 bytes of the data occur twice, deflate has nothing to match
-# and codes literals only, in one block for short data. A stored or fixed-code
-# block then takes at least as many bytes as the data, so only a dynamic block
-# could make the zlib stream (6 more bytes of header and checksum) 2 bytes
-# shorter than the data, and zlib's takes at least: 3 bits of header, 14 of
-# table sizes, 12 for 4 code-length code lengths, 1 for the distance code
-# lengths; for the 257 literal code lengths (nonzero exactly for the bytes used
-# and the end of block), 1 bit per run of nonzero lengths and min(g, 3) per run
-# of g zeros (a code-length symbol stands for one value and costs a bit, and
-# one repeating it 3 times or more carries 2 extra bits or more); and for the
-# n literals and the end of block, whatever the code, at least
-# N*log2(N) - sum(f*log2(f)) bits (N = n + 1, f the counts). When even that
-# is not 2 bytes shorter than the data, deflate is not run.
-cdef bint _literals_not_shorter(
-    const unsigned char* data, Py_ssize_t length
+# PERF: deflate is run on short data only when zlib.compress makes it 2 bytes
+# shorter, which _survey tells from the data alone, exactly, in a fraction of
+# deflate's time. The output of level 6 is a function of the data: when no
+# chain walk is cut short (_count_symbols checks it, as for the small stream),
+# a search meets the earlier positions whose 3 bytes are those of the current
+# one (zlib never matches at 0) newest first, keeps the first of each longer
+# match, and stops at one of 128 bytes or reaching the end of the data; so
+# _count_symbols replays the lazy parse of deflate_slow symbol for symbol.
+# Short data makes one block, whose size follows from the counts of its
+# symbols: the fixed-code block's directly, the dynamic block's once its
+# Huffman trees are built exactly as zlib's trees.c builds them (the same heap
+# and tie-breaks, by count then depth, the same length limiting), because the
+# code lengths decide the size of the header, which is coded in turn. zlib's
+# own sums then pick the smallest of a dynamic, a fixed and a stored block; 2
+# bytes of header and 4 of checksum make the length of zlib.compress(data).
+# Building the trees costs most of that (a heap's steps are dependent loads
+# and hard-to-predict branches), so they are built only when cheaper bounds
+# leave the answer open: zlib's block is the smaller of the fixed-code one,
+# whose size is known at once, and the dynamic one, which _bound_dynamic_bits
+# bounds both ways.
+cdef struct _Symbols:
+    # The symbols level 6 codes short data in (see _count_symbols), and the
+    # tables to build their Huffman trees in: room for the inner nodes, sets
+    # of the symbols coded.
+    unsigned short literal_counts[2 * _LITERAL_SYMBOLS + 1]
+    unsigned short literal_bits[2 * _LITERAL_SYMBOLS + 1]
+    _Word literals_coded[_LITERAL_WORDS]
+    unsigned short distance_counts[2 * _DISTANCE_CODES + 1]
+    unsigned short distance_bits[2 * _DISTANCE_CODES + 1]
+    _Word distances_coded
+
+
+cdef bint _link_positions(
+    const unsigned char* data, Py_ssize_t length, unsigned short* earlier
 ) noexcept nogil:
-    """Whether zlib cannot pack *data* (short, no 3 bytes repeated) in fewer
-    than ``length - 1`` bytes, by the bound above."""
-    cdef unsigned short counts[256]
+    """Set ``earlier[p]``, for each position *p* of short *data* 3 bytes from
+    its end or more, to the one before it in its bucket of the small table (0
+    for none, as in zlib); false, with *earlier* partly set, as soon as a
+    bucket holds more than _MAX_WALK positions."""
+    cdef unsigned short keys[_SHORT_DATA]
     cdef Py_ssize_t index
-    cdef Py_ssize_t total = length + 1
-    cdef int symbol
-    cdef int previous = -1
-    cdef int gap
-    cdef long bits = 3 + 14 + 12 + 1
-    cdef double entropy = _X_LOG_X[total]
-    memset(counts, 0, sizeof(counts))
-    for index in range(length):
-        counts[data[index]] += 1
-    for symbol in range(257):
-        if symbol < 256:
-            if counts[symbol] == 0:
-                continue
-            entropy -= _X_LOG_X[counts[symbol]]
-        gap = symbol - previous - 1
-        if gap > 0:
-            bits += 3 if gap > 3 else gap
-        if gap > 0 or previous < 0:
-            bits += 1  # a run of nonzero lengths starts
-        previous = symbol
-    entropy -= 1e-6 * total  # below any rounding error: still a lower bound
-    if entropy > 0:
-        bits += <long>ceil(entropy)
-    return 6 + (bits + 7) // 8 >= length - 1
-
-
-cdef int _survey(const unsigned char* data, Py_ssize_t length) noexcept nogil:
-    """How to pack short *data*: _NOT_SHORTER if deflating cannot pay,
-    _USE_SMALL if the small stream deflates it as zlib.compress does, else
-    _USE_DEFAULT."""
-    cdef Py_ssize_t index
-    cdef Py_ssize_t seen = 0
-    cdef unsigned int key, bit
-    cdef bint repeated = False  # some 3 bytes occur twice, or share a default bucket
+    cdef Py_ssize_t linked = 0
+    cdef unsigned int key
     cdef bint crowded = False
     for index in range(length - 2):
         key = ((data[index] << 10) ^ (data[index + 1] << 5) ^ data[index + 2]) & (
-            _HASH_SIZE - 1
+            _SMALL_HASH_SIZE - 1
         )
-        bit = 1 << (key & 7)
-        if _buckets_used[key >> 3] & bit:
-            repeated = True
-        _buckets_used[key >> 3] |= bit
-        key &= _SMALL_HASH_SIZE - 1
-        _bucket_sizes[key] += 1
-        seen = index + 1
-        if _bucket_sizes[key] > _MAX_WALK:
+        keys[index] = key
+        earlier[index] = _buckets[key].newest
+        _buckets[key].newest = <unsigned short>index
+        _buckets[key].size += 1
+        linked = index + 1
+        if _buckets[key].size > _MAX_WALK:
             crowded = True
             break
-    for index in range(seen):
-        key = ((data[index] << 10) ^ (data[index + 1] << 5) ^ data[index + 2]) & (
-            _HASH_SIZE - 1
+    for index in range(linked):
+        _buckets[keys[index]].newest = 0
+        _buckets[keys[index]].size = 0
+    return not crowded
+
+
+cdef inline void _add_symbol(
+    unsigned short* counts, _Word* coded, unsigned int symbol
+) noexcept nogil:
+    """Count *symbol* once more, and put it in the set *coded*."""
+    counts[symbol] += 1
+    coded[symbol >> 6] |= (<_Word>1) << (symbol & 63)
+
+
+cdef bint _count_symbols(
+    const unsigned char* data, Py_ssize_t length, _Symbols* symbols
+) noexcept nogil:
+    """Count the literals, lengths and distances in which level 6 codes short
+    *data* (zlib's deflate_slow), and the end of block; false, with nothing
+    counted, when a bucket is crowded."""
+    cdef unsigned short earlier[_SHORT_DATA]
+    cdef Py_ssize_t position = 0
+    cdef Py_ssize_t candidate
+    cdef Py_ssize_t match_start = 0
+    cdef Py_ssize_t previous_start
+    cdef int match_length = _MIN_MATCH - 1
+    cdef int previous_length
+    cdef int best, limit, nice, common
+    cdef bint literal_waits = False  # the byte before *position* is not coded yet
+    if not _link_positions(data, length, earlier):
+        return False
+    memset(symbols.literal_counts, 0, _LITERAL_SYMBOLS * sizeof(unsigned short))
+    memset(symbols.literals_coded, 0, sizeof(symbols.literals_coded))
+    memset(symbols.distance_counts, 0, _DISTANCE_CODES * sizeof(unsigned short))
+    symbols.distances_coded = 0
+    _add_symbol(symbols.literal_counts, symbols.literals_coded, _END_OF_BLOCK)
+    while position < length:
+        previous_length = match_length
+        previous_start = match_start
+        match_length = _MIN_MATCH - 1
+        if position <= length - _MIN_MATCH and previous_length < _MAX_LAZY:
+            # A match longer than the one found a byte earlier, if any.
+            limit = <int>min(length - position, _MAX_MATCH)
+            nice = min(limit, _NICE_MATCH)
+            best = previous_length
+            candidate = earlier[position] if best < limit else 0
+            while candidate != 0:
+                # Newest first; only a longer match counts, and one of nice
+                # length ends the walk.
+                if data[candidate + best] == data[position + best]:
+                    common = 0
+                    while (
+                        common < limit
+                        and data[candidate + common] == data[position + common]
+                    ):
+                        common += 1
+                    if common > best:
+                        best = match_length = common
+                        match_start = candidate
+                        if common >= nice:
+                            break
+                candidate = earlier[candidate]
+        if previous_length >= _MIN_MATCH and match_length <= previous_length:
+            # The match found a byte earlier is coded; the next search is
+            # after it.
+            _add_symbol(
+                symbols.literal_counts,
+                symbols.literals_coded,
+                _LENGTH_SYMBOL[previous_length - _MIN_MATCH],
+            )
+            _add_symbol(
+                symbols.distance_counts,
+                &symbols.distances_coded,
+                _DISTANCE_CODE[position - 2 - previous_start],
+            )
+            position += previous_length - 1
+            literal_waits = False
+            match_length = _MIN_MATCH - 1
+        elif literal_waits:
+            _add_symbol(
+                symbols.literal_counts, symbols.literals_coded, data[position - 1]
+            )
+            position += 1
+        else:
+            literal_waits = True
+            position += 1
+    if literal_waits:
+        _add_symbol(symbols.literal_counts, symbols.literals_coded, data[length - 1])
+    return True
+
+
+cdef long _fixed_bits(const _Symbols* symbols) noexcept nogil:
+    """The bits of the symbols in the fixed codes (zlib's static_len)."""
+    cdef long bits = 0
+    cdef int word_index, symbol
+    cdef _Word word
+    for word_index in range(_LITERAL_WORDS):
+        word = symbols.literals_coded[word_index]
+        while word != 0:
+            symbol = word_index * 64 + microweb_lowest_bit(word)
+            word &= word - 1
+            bits += symbols.literal_counts[symbol] * (
+                _FIXED_LITERAL_BITS[symbol] + _LITERAL_EXTRA[symbol]
+            )
+    word = symbols.distances_coded
+    while word != 0:
+        symbol = microweb_lowest_bit(word)
+        word &= word - 1
+        bits += symbols.distance_counts[symbol] * (
+            _FIXED_DISTANCE_BITS[symbol] + _DISTANCE_EXTRA[symbol]
         )
-        _buckets_used[key >> 3] = 0
-        _bucket_sizes[key & (_SMALL_HASH_SIZE - 1)] = 0
-    if crowded:
+    return bits
+
+
+cdef inline void _bound_run_bits(
+    int coded, int zeros, long* fewest, long* most
+) noexcept nogil:
+    """Add to *fewest* and *most* the bits a dynamic header can take for a run
+    of *coded* nonzero code lengths then one of *zeros* zeros, in zlib's
+    code-length symbols of 1 to 7 bits each: lengths one by one, or a length
+    then repeats of it (3 to 6 at a time, 2 extra bits), so at least
+    min(coded, 4) bits and at most 7 each; zeros one by one under 3, else in
+    repeats of up to 10 (3 extra bits) or 138 (7) at a time."""
+    cdef int part
+    fewest[0] += min(coded, 4)
+    most[0] += 7 * coded
+    while zeros > 0:
+        part = min(zeros, 138)
+        if part < 3:
+            fewest[0] += part
+            most[0] += 7 * part
+        elif part <= 10:
+            fewest[0] += 1 + 3
+            most[0] += 7 + 3
+        else:
+            fewest[0] += 1 + 7
+            most[0] += 7 + 7
+        zeros -= part
+
+
+cdef long _bound_dynamic_bits(const _Symbols* symbols, long* most) noexcept nogil:
+    """The fewest bits a dynamic block can take for the symbols (zlib's
+    opt_len), whatever its codes; the most in *most*. The symbols of a code
+    take at least the information in them, N*log2(N) - sum(f*log2(f)) bits (N
+    symbols, f the count of each), and at most N bits more (a Huffman code
+    takes no more than code lengths of ceil(log2(N/f)), or 1); then their extra
+    bits. The header takes 14 bits of counts, 3 for each of 4 to 19 code
+    lengths of the code-length code, and the code lengths of the two codes: of
+    the literal/length code, whose zeros are known, as _bound_run_bits says;
+    of the distance code, 1 bit at least and 7 for each at most (with 3 for
+    the codes zlib makes up when it has fewer than 2)."""
+    cdef long fewest = 5 + 5 + 4 + 3 * 4 + 1
+    cdef long extra = 0
+    cdef long literals = 0
+    cdef long distances = 0
+    cdef double information = 0.0
+    cdef int word_index, symbol, count
+    cdef int following = 0  # after the last symbol coded so far
+    cdef int coded = 0  # in a run up to it
+    cdef int last_distance = 2
+    cdef _Word word
+    most[0] = 5 + 5 + 4 + 3 * 19
+    for word_index in range(_LITERAL_WORDS):
+        word = symbols.literals_coded[word_index]
+        while word != 0:
+            symbol = word_index * 64 + microweb_lowest_bit(word)
+            word &= word - 1
+            count = symbols.literal_counts[symbol]
+            literals += count
+            information -= _X_LOG_X[count]
+            extra += count * _LITERAL_EXTRA[symbol]
+            if symbol > following:
+                _bound_run_bits(coded, symbol - following, &fewest, most)
+                coded = 0
+            coded += 1
+            following = symbol + 1
+    _bound_run_bits(coded, 0, &fewest, most)
+    word = symbols.distances_coded
+    while word != 0:
+        symbol = microweb_lowest_bit(word)
+        word &= word - 1
+        count = symbols.distance_counts[symbol]
+        distances += count
+        information -= _X_LOG_X[count]
+        extra += count * _DISTANCE_EXTRA[symbol]
+        last_distance = max(last_distance, symbol)
+    most[0] += 7 * (last_distance + 1)
+    information += _X_LOG_X[literals] + _X_LOG_X[distances]
+    # Past any rounding error, either way.
+    most[0] += extra + <long>ceil(information + literals + distances + 1e-6)
+    information -= 1e-6 * (literals + distances)
+    fewest += extra
+    if information > 0:
+        fewest += <long>ceil(information)
+    return fewest
+
+
+cdef struct _TreeBuilder:
+    # Room for building the Huffman trees of a block, one at a time.
+    unsigned int heap[_HEAP_SIZE + 1]  # heap[1], heap[2]...: zlib's heap
+    unsigned short taken[_HEAP_SIZE]  # taken out of it, from the end down
+    unsigned short parent[_HEAP_SIZE]
+    long dynamic_bits  # of the block in these codes, and most of its header
+
+
+cdef inline void _sift_down(
+    unsigned int* heap, int heap_length, int index
+) noexcept nogil:
+    """Move the entry at heap[index] down to its place (zlib's pqdownheap: an
+    entry goes below the lighter child, the right one on a tie, unless it is
+    not heavier; a sentinel entry, heavier than all, follows the heap)."""
+    cdef unsigned int entry = heap[index]
+    cdef unsigned int lightest = entry & ~(<unsigned int>_NODE_MASK)  # of its key
+    cdef unsigned int left, right
+    cdef int child = index * 2
+    cdef bint take_right
+    while child <= heap_length:
+        left = heap[child]
+        right = heap[child + 1]
+        # Compared without the nodes (as entry >> _NODE_BITS), branch-free.
+        take_right = right <= (left | _NODE_MASK)
+        child += take_right
+        left = right if take_right else left
+        if left >= lightest:
+            break
+        heap[index] = left
+        index = child
+        child *= 2
+    heap[index] = entry
+
+
+cdef int _build_tree(
+    _TreeBuilder* builder,
+    unsigned short* counts,
+    _Word* coded,
+    unsigned short* bits,
+    int symbols,
+    int max_bits,
+    const unsigned char* extra_bits,
+) noexcept nogil:
+    """Give the symbols of the set *coded* their code lengths in *bits* (with
+    room for the inner nodes, from *symbols* on; the other symbols get 0) as
+    zlib's build_tree does, from their *counts*, and add to the builder the
+    bits they take in that code with their *extra_bits*. Return the last
+    symbol coded."""
+    cdef unsigned int* heap = builder.heap
+    cdef unsigned short* taken = builder.taken
+    cdef unsigned short* parent = builder.parent
+    cdef int length_counts[_MAX_CODE_BITS + 1]
+    cdef int heap_length = 0
+    cdef int taken_from = _HEAP_SIZE
+    cdef int last = -1
+    cdef int overflow = 0
+    cdef int word_index, symbol, node, index, code_bits, depth, left
+    cdef unsigned int first, second
+    cdef _Word word
+    memset(bits, 0, symbols * sizeof(unsigned short))
+    for word_index in range((symbols + 63) >> 6):
+        word = coded[word_index]
+        while word != 0:
+            last = word_index * 64 + microweb_lowest_bit(word)
+            word &= word - 1
+            heap_length += 1
+            heap[heap_length] = (<unsigned int>counts[last] << _COUNT_SHIFT) | last
+    while heap_length < 2:
+        # A code of one symbol or none still gets two, counted once.
+        if last < 2:
+            last += 1
+            node = last
+        else:
+            node = 0
+        heap_length += 1
+        heap[heap_length] = (1 << _COUNT_SHIFT) | node
+        counts[node] = 1
+        coded[node >> 6] |= (<_Word>1) << (node & 63)
+        builder.dynamic_bits -= 1
+    heap[heap_length + 1] = 0xFFFFFFFF
+    for index in range(heap_length // 2, 0, -1):
+        _sift_down(heap, heap_length, index)
+    # Join the two lightest nodes until one is left, the root.
+    node = symbols
+    while True:
+        first = heap[1]
+        heap[1] = heap[heap_length]
+        heap[heap_length] = 0xFFFFFFFF
+        heap_length -= 1
+        _sift_down(heap, heap_length, 1)
+        second = heap[1]
+        taken_from -= 2
+        taken[taken_from + 1] = first & _NODE_MASK
+        taken[taken_from] = second & _NODE_MASK
+        parent[first & _NODE_MASK] = parent[second & _NODE_MASK] = node
+        depth = max((first >> _NODE_BITS) & 63, (second >> _NODE_BITS) & 63) + 1
+        heap[1] = (
+            ((first >> _COUNT_SHIFT) + (second >> _COUNT_SHIFT)) << _COUNT_SHIFT
+            | depth << _NODE_BITS
+            | node
+        )
+        node += 1
+        _sift_down(heap, heap_length, 1)
+        if heap_length < 2:
+            break
+    taken_from -= 1
+    taken[taken_from] = heap[1] & _NODE_MASK
+    # Each node a bit deeper than its parent, at most max_bits (gen_bitlen).
+    bits[taken[taken_from]] = 0
+    for index in range(taken_from + 1, _HEAP_SIZE):
+        node = taken[index]
+        code_bits = bits[parent[node]] + 1
+        if code_bits > max_bits:
+            code_bits = max_bits
+            overflow += 1  # inner nodes too, as zlib counts
+        bits[node] = code_bits
+    memset(length_counts, 0, sizeof(length_counts))
+    for word_index in range((symbols + 63) >> 6):
+        word = coded[word_index]
+        while word != 0:
+            symbol = word_index * 64 + microweb_lowest_bit(word)
+            word &= word - 1
+            length_counts[bits[symbol]] += 1
+            builder.dynamic_bits += counts[symbol] * (bits[symbol] + extra_bits[symbol])
+    if overflow == 0:
+        return last
+    # Too deep: move leaves up from max_bits, 2 at a time, as zlib does, then
+    # give the lengths out again, the longest to the first taken out.
+    while overflow > 0:
+        code_bits = max_bits - 1
+        while length_counts[code_bits] == 0:
+            code_bits -= 1
+        length_counts[code_bits] -= 1
+        length_counts[code_bits + 1] += 2
+        length_counts[max_bits] -= 1
+        overflow -= 2
+    index = _HEAP_SIZE
+    for code_bits in range(max_bits, 0, -1):
+        left = length_counts[code_bits]
+        while left != 0:
+            index -= 1
+            node = taken[index]
+            if node > last:
+                continue  # an inner node
+            if bits[node] != code_bits:
+                builder.dynamic_bits += (code_bits - bits[node]) * counts[node]
+                bits[node] = code_bits
+            left -= 1
+    return last
+
+
+cdef void _count_run(int code_bits, int run, unsigned short* counts) noexcept nogil:
+    """Count the code-length symbols of a run of *run* equal code lengths, the
+    whole run, as zlib's scan_tree does: a zero repeated 11 to 138 times, or 3
+    to 10; a length then repeats of it 3 to 6 times; fewer one by one."""
+    cdef int part
+    if code_bits == 0:
+        while run > 0:
+            part = min(run, 138)
+            if part < 3:
+                counts[0] += part
+            elif part <= 10:
+                counts[_REPEAT_ZERO] += 1
+            else:
+                counts[_REPEAT_ZEROS] += 1
+            run -= part
+        return
+    part = min(run, 7)  # the length itself, then repeats
+    if part < 4:
+        counts[code_bits] += part
+    else:
+        counts[code_bits] += 1
+        counts[_REPEAT_LENGTH] += 1
+    run -= part
+    while run > 0:
+        part = min(run, 6)
+        if part < 3:
+            counts[code_bits] += part
+        else:
+            counts[_REPEAT_LENGTH] += 1
+        run -= part
+
+
+cdef void _count_code_lengths(
+    const unsigned short* bits,
+    const _Word* coded,
+    int symbols,
+    unsigned short* counts,
+) noexcept nogil:
+    """Count in *counts* the code-length symbols that give the code lengths
+    *bits* of a code up to its last symbol coded (in the set *coded*): its
+    runs of zeros and of equal lengths, each as zlib's scan_tree counts it."""
+    cdef int word_index, symbol
+    cdef int following = 0  # the first symbol not counted
+    cdef int run_bits = 0  # a run of lengths not counted yet, if run > 0
+    cdef int run = 0
+    cdef _Word word
+    for word_index in range((symbols + 63) >> 6):
+        word = coded[word_index]
+        while word != 0:
+            symbol = word_index * 64 + microweb_lowest_bit(word)
+            word &= word - 1
+            if symbol == following and bits[symbol] == run_bits:
+                run += 1
+            else:
+                if run > 0:
+                    _count_run(run_bits, run, counts)
+                if symbol > following:
+                    _count_run(0, symbol - following, counts)
+                run_bits = bits[symbol]
+                run = 1
+            following = symbol + 1
+    if run > 0:
+        _count_run(run_bits, run, counts)
+
+
+cdef long _dynamic_bits(_Symbols* symbols) noexcept nogil:
+    """The bits the dynamic block takes for the symbols, but for its first 3
+    (zlib's opt_len), its trees built as zlib builds them (which adds to the
+    symbols those zlib makes up for a code of fewer than 2: count the others
+    first)."""
+    cdef unsigned short code_length_counts[2 * _CODE_LENGTH_SYMBOLS + 1]
+    cdef unsigned short code_length_bits[2 * _CODE_LENGTH_SYMBOLS + 1]
+    cdef _Word code_lengths_coded = 0
+    cdef _TreeBuilder builder
+    cdef int symbol, sent
+    builder.dynamic_bits = 0
+    _build_tree(
+        &builder,
+        symbols.literal_counts,
+        symbols.literals_coded,
+        symbols.literal_bits,
+        _LITERAL_SYMBOLS,
+        _MAX_CODE_BITS,
+        _LITERAL_EXTRA,
+    )
+    _build_tree(
+        &builder,
+        symbols.distance_counts,
+        &symbols.distances_coded,
+        symbols.distance_bits,
+        _DISTANCE_CODES,
+        _MAX_CODE_BITS,
+        _DISTANCE_EXTRA,
+    )
+    memset(code_length_counts, 0, _CODE_LENGTH_SYMBOLS * sizeof(unsigned short))
+    _count_code_lengths(
+        symbols.literal_bits,
+        symbols.literals_coded,
+        _LITERAL_SYMBOLS,
+        code_length_counts,
+    )
+    _count_code_lengths(
+        symbols.distance_bits,
+        &symbols.distances_coded,
+        _DISTANCE_CODES,
+        code_length_counts,
+    )
+    for symbol in range(_CODE_LENGTH_SYMBOLS):
+        code_lengths_coded |= (<_Word>(code_length_counts[symbol] != 0)) << symbol
+    _build_tree(
+        &builder,
+        code_length_counts,
+        &code_lengths_coded,
+        code_length_bits,
+        _CODE_LENGTH_SYMBOLS,
+        _MAX_CODE_LENGTH_BITS,
+        _CODE_LENGTH_EXTRA,
+    )
+    # The header gives the code-length code's lengths (3 bits each, at least
+    # 4, in their order up to the last used) and three counts (5, 5, 4 bits).
+    sent = _CODE_LENGTH_SYMBOLS
+    while sent > 4 and code_length_bits[_CODE_LENGTH_ORDER[sent - 1]] == 0:
+        sent -= 1
+    return builder.dynamic_bits + 3 * sent + 5 + 5 + 4
+
+
+cdef Py_ssize_t _block_bytes(
+    Py_ssize_t length, long dynamic_bits, long fixed_bits
+) noexcept nogil:
+    """The bytes of zlib's block for short data of *length* bytes whose
+    dynamic and fixed blocks take these bits but for their first 3: the
+    fewer, or a stored block (a byte of header, 4 of lengths, the data) when
+    that is not 4 bytes shorter than the data. It grows with *dynamic_bits*."""
+    cdef Py_ssize_t block = min((dynamic_bits + 3 + 7) >> 3, (fixed_bits + 3 + 7) >> 3)
+    if length + 4 <= block:
+        return length + 5
+    return block
+
+
+cdef int _survey(const unsigned char* data, Py_ssize_t length) noexcept nogil:
+    """How to pack short *data*: _NOT_SHORTER if zlib.compress does not make it
+    2 bytes shorter, else _USE_SMALL if the small stream deflates it as
+    zlib.compress does, else _USE_DEFAULT."""
+    cdef _Symbols symbols
+    cdef long fixed_bits, fewest_bits, most_bits
+    # zlib.compress makes the data 2 bytes shorter when its block takes this
+    # many bytes at most (6 more are its header and checksum).
+    cdef Py_ssize_t gainful = length - 8
+    if not _count_symbols(data, length, &symbols):
         return _USE_DEFAULT
-    if not repeated and _literals_not_shorter(data, length):
+    fixed_bits = _fixed_bits(&symbols)
+    fewest_bits = _bound_dynamic_bits(&symbols, &most_bits)
+    if _block_bytes(length, most_bits, fixed_bits) <= gainful:
+        return _USE_SMALL
+    if _block_bytes(length, fewest_bits, fixed_bits) > gainful:
+        return _NOT_SHORTER
+    if _block_bytes(length, _dynamic_bits(&symbols), fixed_bits) > gainful:
         return _NOT_SHORTER
     return _USE_SMALL
+
+
+def _zlib_length_model(bytes data):
+    """``len(zlib.compress(data))`` as _survey reckons it: the bounds it tries
+    first and the exact length, as ``(at_least, length, at_most)``; None where
+    it does not (zlib not classic, data longer than _SHORT_DATA, a crowded
+    bucket). For the tests."""
+    cdef _Symbols symbols
+    cdef long fixed_bits, fewest_bits, most_bits
+    cdef Py_ssize_t length = PyBytes_GET_SIZE(data)
+    if not _survey_short_data or length > _SHORT_DATA:
+        return None
+    if not _count_symbols(
+        <const unsigned char*>PyBytes_AS_STRING(data), length, &symbols
+    ):
+        return None
+    fixed_bits = _fixed_bits(&symbols)
+    fewest_bits = _bound_dynamic_bits(&symbols, &most_bits)
+    return (
+        6 + _block_bytes(length, fewest_bits, fixed_bits),
+        6 + _block_bytes(length, _dynamic_bits(&symbols), fixed_bits),
+        6 + _block_bytes(length, most_bits, fixed_bits),
+    )
 
 
 cdef z_stream* _deflate_stream(bint small) except NULL:
@@ -427,8 +1038,8 @@ cdef bytes _inflate(bytes data):
 
 cpdef bytes dump_payload(bytes data):
     """Pack serialized *data*: compressed when that is shorter, then base64."""
-    # PERF: short data is surveyed first (see _survey), to skip deflate or use
-    # the small stream.
+    # PERF: short data is surveyed first (see _survey), which tells whether
+    # deflating pays, to skip deflate or use the small stream.
     cdef int use = _USE_DEFAULT
     cdef bytes compressed
     if _survey_short_data and PyBytes_GET_SIZE(data) <= _SHORT_DATA:
@@ -807,3 +1418,28 @@ cpdef tuple unsign(bytes signed, tuple keys, str digest):
     if timestamp is None:
         raise BadTimeSignature("Malformed timestamp", payload=value)
     return value, timestamp
+
+
+cpdef str pack_and_sign(
+    bytes data, bytes key, str digest, unsigned long long timestamp
+):
+    """``sign(dump_payload(data), key, digest, timestamp)`` as text: the token of
+    serialized *data*."""
+    cdef bytes signed = sign(dump_payload(data), key, digest, timestamp)
+    return PyUnicode_DecodeASCII(
+        PyBytes_AS_STRING(signed), PyBytes_GET_SIZE(signed), NULL
+    )
+
+
+cpdef bytes verify_and_unpack(
+    bytes signed, tuple keys, str digest, long long now, max_age
+):
+    """The data of the token *signed*, verified and unpacked, when it was signed
+    at most *max_age* seconds before *now*, not after, and at a date every
+    platform holds; ``None`` when it was not (the caller tells which). Raises as
+    :func:`unsign` and :func:`load_payload` do."""
+    value, timestamp = unsign(signed, keys, digest)
+    age = now - timestamp
+    if timestamp >= ALWAYS_DATED or age > max_age or age < 0:
+        return None
+    return load_payload(value)

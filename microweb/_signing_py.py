@@ -24,6 +24,8 @@ IMPLEMENTATION = "pure"
 SEPARATOR = b"."
 #: The most bytes a compressed payload may expand to; more is a zlib bomb.
 MAX_DECOMPRESSED = 1 << 20
+#: Timestamps from 0 up to this bound (the year 2106) are dates on every platform.
+ALWAYS_DATED = 1 << 32
 
 
 # PERF: what base64.urlsafe_b64encode and urlsafe_b64decode do, without their
@@ -183,3 +185,23 @@ def unsign(signed: bytes, keys: tuple[bytes, ...], digest: str) -> tuple[bytes, 
     if timestamp is None:
         raise BadTimeSignature("Malformed timestamp", payload=value)
     return value, timestamp
+
+
+def pack_and_sign(data: bytes, key: bytes, digest: str, timestamp: int) -> str:
+    """``sign(dump_payload(data), key, digest, timestamp)`` as text: the token of
+    serialized *data*."""
+    return sign(dump_payload(data), key, digest, timestamp).decode("ascii")
+
+
+def verify_and_unpack(
+    signed: bytes, keys: tuple[bytes, ...], digest: str, now: int, max_age: float
+) -> bytes | None:
+    """The data of the token *signed*, verified and unpacked, when it was signed
+    at most *max_age* seconds before *now*, not after, and at a date every
+    platform holds; ``None`` when it was not (the caller tells which). Raises as
+    :func:`unsign` and :func:`load_payload` do."""
+    value, timestamp = unsign(signed, keys, digest)
+    age = now - timestamp
+    if timestamp >= ALWAYS_DATED or age > max_age or age < 0:
+        return None
+    return load_payload(value)

@@ -35,7 +35,9 @@ from typing import Any
 
 import itsdangerous
 import pytest
-from conftest import pinned_serializer_class
+from conftest import diff_settings, import_core, pinned_serializer_class
+from hypothesis import given
+from hypothesis import strategies as st
 from itsdangerous.encoding import base64_decode, base64_encode, int_to_bytes
 
 import microweb.signing
@@ -810,8 +812,8 @@ def packed_like_itsdangerous(data: bytes) -> bytes:
 
 # The compiled twin deflates data of up to 350 bytes on a stream with a smaller
 # hash table (memory level 6) when no hash bucket would hold more than 32
-# positions, and skips deflate when no 3 bytes repeat and a dynamic block could
-# not win. Its output must still be zlib.compress's: these tests compare every
+# positions, and skips deflate when its reckoning of zlib's output shows no
+# gain. Its output must still be zlib.compress's: these tests compare every
 # kind of data on both sides of each bound (32 positions in a bucket, 350 bytes,
 # and the symbol buffers of the smaller memory levels, 126, 254 and 510 bytes).
 
@@ -953,6 +955,214 @@ def test_dump_payload_reuses_streams(signing_core: ModuleType) -> None:
         alphabet = generator.choice(alphabets)
         data = bytes(generator.choices(alphabet, k=generator.choice(lengths)))
         assert signing_core.dump_payload(data) == packed_like_itsdangerous(data)
+
+
+# The compiled twin tells whether zlib.compress makes short data (up to 350
+# bytes, no crowded bucket, classic zlib) 2 bytes shorter without deflating it:
+# it reckons the length of zlib's output, replaying level 6's lazy parse and
+# building the Huffman trees as zlib builds them, after two cheap bounds. These
+# tests hold the reckoning to zlib's own output, and the bounds around it.
+
+#: Whether the zlib here is classic zlib 1.2.x or 1.3.x, the one modelled.
+CLASSIC_ZLIB = (
+    re.fullmatch(r"1\.[23](\.[0-9]+)+", zlib.ZLIB_RUNTIME_VERSION) is not None
+)
+
+
+@pytest.fixture(scope="module")
+def zlib_length_model() -> Callable[[bytes], tuple[int, int, int] | None]:
+    """The compiled twin's reckoning of ``len(zlib.compress(data))``:
+    ``(at_least, length, at_most)``, or None where it does not apply. Skipped
+    where zlib is not classic zlib (where it never applies)."""
+    native = import_core("signing", "c")
+    model: Callable[[bytes], tuple[int, int, int] | None]
+    model = native._zlib_length_model
+    if not CLASSIC_ZLIB:
+        assert model(b"{}") is None
+        pytest.skip(f"zlib {zlib.ZLIB_RUNTIME_VERSION} is not classic zlib")
+    return model
+
+
+def crowded(data: bytes) -> bool:
+    """Whether a bucket of zlib's hash table at memory level 6 (13 bits) gets
+    more than 32 positions of *data*: its chain walks may be cut short."""
+    sizes: dict[int, int] = {}
+    for index in range(len(data) - 2):
+        key = zlib_hash(data[index : index + 3]) & 0x1FFF
+        sizes[key] = sizes.get(key, 0) + 1
+    return max(sizes.values(), default=0) > 32
+
+
+def assert_reckoned(
+    model: Callable[[bytes], tuple[int, int, int] | None], data: bytes
+) -> tuple[int, int, int] | None:
+    """The model of *data* is zlib's length, within its bounds, where it
+    applies, and applies where it should; return it."""
+    reckoned = model(data)
+    if len(data) > 350 or crowded(data):
+        assert reckoned is None, data
+        return None
+    assert reckoned is not None, data
+    at_least, length, at_most = reckoned
+    assert length == len(zlib.compress(data)), (reckoned, data)
+    assert at_least <= length <= at_most, (reckoned, data)
+    return reckoned
+
+
+def common_prefix(first: bytes, second: bytes) -> int:
+    """How many bytes *first* and *second* start with alike."""
+    length = 0
+    while length < min(len(first), len(second)) and first[length] == second[length]:
+        length += 1
+    return length
+
+
+def nice_length_cases(generator: random.Random) -> list[bytes]:
+    """Data where zlib's search at the start of a copy meets a match of 128
+    bytes (which ends its walk) before an older, longer one: a unit repeated
+    over 128 bytes and one unit more, then 129 bytes or more of the repeat
+    again, elsewhere. The newer match, a unit back, stops 128 bytes on; the
+    older one, at the start, goes further."""
+    cases = []
+    for _ in range(40):
+        size = generator.randrange(16, 40)
+        unit = bytes(generator.sample(range(33, 127), size))
+        repeat = unit * (300 // size)
+        filler = bytes(generator.sample(range(128, 256), generator.randrange(0, 20)))
+        copy = repeat[: generator.randrange(129, 160)]
+        data = b"\x00" + repeat[: 128 + size] + b"\x01" + filler + b"\x02" + copy
+        data += b"\x00" * generator.randrange(0, 5)
+        start = data.index(b"\x02") + 1
+        newer = common_prefix(data[1 + size :], data[start:])
+        assert newer == 128 < common_prefix(data[1:], data[start:])
+        cases.append(data)
+    return cases
+
+
+#: Data whose code-length code is deeper than 7 bits before zlib limits it:
+#: the only tree short data can overflow, here in one of every few thousand
+#: random byte strings.
+CODE_LENGTH_OVERFLOW = bytes.fromhex(
+    "73c8163de71622dd787b853696fc3292c41e8aa7b2ddaccd581a1a2b55343de8"
+    "75e7caf043d9fd6052611528ce62901a95c3b25064b98a16fb32f88319cc74d1"
+    "e0c12c57216da95586d010e8a46394e776444022fe6e1abf54eec83d9ca1a6ee"
+    "1f8e32cdcfa8a2d41a507e8e102dc44501ba9996e710"
+)
+
+
+def model_inputs() -> list[bytes]:
+    """About 3,500 pieces of data for the model: random bytes of small and
+    large alphabets, copies of pieces of a string (long matches, lazy choices),
+    runs, session JSON, and the cases above."""
+    generator = random.Random(11)
+    alphabets = [
+        *PAYLOAD_ALPHABETS,
+        b"abcd",
+        b"0123456789abcdef",
+        bytes(range(32, 127)),
+    ]
+    inputs = [b"", CODE_LENGTH_OVERFLOW, *nice_length_cases(generator)]
+    inputs += [octet * length for octet in (b"a", b"\x00") for length in range(351)]
+    for _ in range(2500):
+        alphabet = generator.choice(alphabets)
+        length = generator.randrange(351)
+        if generator.random() < 0.5:
+            inputs.append(bytes(generator.choices(alphabet, k=length)))
+            continue
+        source = bytes(generator.choices(alphabet, k=generator.randrange(1, 80)))
+        pieces = bytearray()
+        while len(pieces) < length:
+            if generator.random() < 0.6:
+                start = generator.randrange(len(source))
+                pieces += source[start : start + generator.randrange(1, 300)]
+            else:
+                pieces += bytes(
+                    generator.choices(alphabet, k=generator.randrange(1, 12))
+                )
+        inputs.append(bytes(pieces[:length]))
+    inputs += [text for text in session_texts() if len(text) <= 400]
+    return inputs
+
+
+def test_zlib_length_model(
+    zlib_length_model: Callable[[bytes], tuple[int, int, int] | None],
+) -> None:
+    inputs = model_inputs()
+    assert len(inputs) > 3000
+    # Packed compressed when zlib.compress makes it 2 bytes shorter: either
+    # bound can tell, else the trees do. Each case must be common.
+    decided_by = {"upper bound": 0, "lower bound": 0, "trees": 0}
+    for data in inputs:
+        reckoned = assert_reckoned(zlib_length_model, data)
+        if reckoned is None:
+            continue
+        at_least, _, at_most = reckoned
+        if at_most <= len(data) - 2:
+            decided_by["upper bound"] += 1
+        elif at_least > len(data) - 2:
+            decided_by["lower bound"] += 1
+        else:
+            decided_by["trees"] += 1
+    assert min(decided_by.values()) > 100, decided_by
+
+
+def test_dump_payload_model_inputs(signing_core: ModuleType) -> None:
+    for data in model_inputs():
+        assert signing_core.dump_payload(data) == packed_like_itsdangerous(data)
+
+
+#: Hypothesis' data for the model: bytes of every kind, few distinct bytes
+#: (repeats, long matches), repeated chunks, and compact JSON.
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.text(alphabet="abcdefghijklmnop _-0123456789", max_size=20),
+    lambda children: (
+        st.lists(children, max_size=6)
+        | st.dictionaries(st.sampled_from(["id", "user", "csrf", "_flashes"]), children)
+    ),
+    max_leaves=30,
+)
+MODEL_DATA = st.one_of(
+    st.binary(max_size=350),
+    st.sampled_from([b"ab", b"abc", b"\x00\x01\xff", b"0123456789abcdef"]).flatmap(
+        lambda alphabet: st.lists(st.sampled_from(alphabet), max_size=350).map(bytes)
+    ),
+    st.builds(
+        lambda chunk, count, tail: (chunk * count)[:350] + tail,
+        st.binary(min_size=1, max_size=40),
+        st.integers(1, 350),
+        st.binary(max_size=20),
+    ),
+    JSON_VALUES.map(lambda value: json.dumps(value, separators=(",", ":")).encode()),
+)
+
+
+@diff_settings(300)
+@given(data=MODEL_DATA)
+def test_zlib_length_model_generated(
+    zlib_length_model: Callable[[bytes], tuple[int, int, int] | None], data: bytes
+) -> None:
+    assert_reckoned(zlib_length_model, data)
+    native = import_core("signing", "c")
+    assert native.dump_payload(data) == packed_like_itsdangerous(data)
+
+
+def test_zlib_length_model_code_length_overflow(
+    zlib_length_model: Callable[[bytes], tuple[int, int, int] | None],
+) -> None:
+    assert_reckoned(zlib_length_model, CODE_LENGTH_OVERFLOW)
+    assert zlib_length_model(CODE_LENGTH_OVERFLOW) is not None
+
+
+def test_zlib_length_model_refuses(
+    zlib_length_model: Callable[[bytes], tuple[int, int, int] | None],
+) -> None:
+    # Longer data than 350 bytes, a crowded bucket: no reckoning.
+    assert zlib_length_model(b"{}" * 176) is None
+    assert zlib_length_model(b"a" * 35) is None  # 33 positions of "aaa"
+    assert zlib_length_model(b"a" * 34) is not None
 
 
 @pytest.mark.parametrize(

@@ -511,3 +511,52 @@ def test_kernel_timestamp(signing_cores: list[ModuleType], timestamp: int) -> No
     expected = b64(itsdangerous.encoding.int_to_bytes(timestamp))
     for core in signing_cores:
         assert core.timestamp_bytes(timestamp) == expected
+
+
+@DIFF_SETTINGS
+@given(
+    data=st.binary(max_size=200) | st.text(max_size=100).map(str.encode),
+    timestamp=st.integers(0, 2**40),
+    age=st.integers(-3, 3) | st.integers(-(2**40), 2**40),
+    max_age=st.integers(-3, 2**34) | st.floats(-10.0, 1e12, allow_nan=False),
+    damaged=st.booleans(),
+)
+def test_kernel_pack_and_sign_then_verify_and_unpack(
+    signing_cores: list[ModuleType],
+    data: bytes,
+    timestamp: int,
+    age: int,
+    max_age: float,
+    damaged: bool,
+) -> None:
+    # The one-call paths of the serializer: what sign(dump_payload(...)) gives,
+    # and what unsign and load_payload give for a token in date (None for
+    # another), on each twin.
+    keys = (b"retired key", b"signing key")
+    now = timestamp + age
+    outcomes = []
+    for core in signing_cores:
+        token = core.pack_and_sign(data, keys[1], "sha1", timestamp)
+        signed = core.sign(core.dump_payload(data), keys[1], "sha1", timestamp)
+        assert token == signed.decode("ascii")
+        if damaged:  # a character of the signature changed (not the last)
+            signed = (
+                signed[:-5] + (b"A" if signed[-5:-4] != b"A" else b"B") + signed[-4:]
+            )
+
+        def by_definition(core: ModuleType = core, signed: bytes = signed) -> Any:
+            value, stamp = core.unsign(signed, keys, "sha1")
+            if stamp >= 1 << 32 or not 0 <= now - stamp <= max_age:
+                return None
+            return core.load_payload(value)
+
+        outcome = reduce_outcome(
+            lambda core=core, signed=signed: core.verify_and_unpack(
+                signed, keys, "sha1", now, max_age
+            )
+        )
+        assert outcome == reduce_outcome(by_definition), core.__name__
+        assert outcome[0] == ("refused" if damaged else "ok")
+        assert outcome[1] in (None, data) or damaged
+        outcomes.append(outcome)
+    assert all(outcome == outcomes[0] for outcome in outcomes)
