@@ -201,6 +201,9 @@ class OptionalBuildExt(build_ext):
                 self.extensions,
                 compiler_directives=directives,
                 build_dir=os.path.join(self.build_temp, "cython"),
+                # The .pxi files a core includes, also for the debug build's
+                # copies of the sources.
+                include_path=["microweb"],
                 quiet=True,
             )
         except Exception as exc:  # Cython reports its errors as several types

@@ -1443,3 +1443,6 @@ cpdef bytes verify_and_unpack(
     if timestamp >= ALWAYS_DATED or age > max_age or age < 0:
         return None
     return load_payload(value)
+
+
+include "_compact_json.pxi"

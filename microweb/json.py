@@ -20,6 +20,7 @@ from json import encoder as _json_encoder
 
 from werkzeug.http import http_date
 
+from . import _cores
 from .globals import context_var, current_app
 
 if t.TYPE_CHECKING:
@@ -45,6 +46,11 @@ _scan_once: t.Any = _decoder.scan_once  # type: ignore[attr-defined]
 _skip_whitespace: t.Any = _json_decoder.WHITESPACE.match  # type: ignore[attr-defined]
 #: The C encoder ``JSONEncoder`` uses when it can, or ``None``.
 _c_make_encoder: t.Any = getattr(_json_encoder, "c_make_encoder", None)
+#: ``compact_json(obj, ensure_ascii, sort_keys)`` of the compiled signing core:
+#: ``json.dumps`` of plain values with those settings and compact separators,
+#: or ``None`` for anything else. ``None`` with the pure core, which leaves JSON
+#: to the standard library's C encoder (Python would not be faster).
+_compact_json: t.Any = getattr(_cores.load("signing"), "compact_json", None)
 
 
 def _loads(s: str | bytes) -> t.Any:
@@ -151,6 +157,11 @@ class JSONProvider:
     def _encode(self, obj: t.Any, indented: bool) -> str:
         """*obj* as JSON text with this provider's settings, compact or indented
         by two: what ``dumps`` gives with them, on an encoder made once."""
+        if not indented and _compact_json is not None:
+            # PERF: plain values need no encoder, nor ``default``.
+            text = _compact_json(obj, self.ensure_ascii, self.sort_keys)
+            if text is not None:
+                return text  # type: ignore[no-any-return]
         settings = (indented, self.default, self.ensure_ascii, self.sort_keys)
         encoder: t.Any = self._encoders.get(settings)
         if encoder is None:
@@ -165,6 +176,10 @@ class JSONProvider:
     def _encode_flat(self, obj: dict[t.Any, t.Any]) -> str:
         """*obj*, an object whose values are all strings, numbers, booleans or
         ``None``, as compact JSON with this provider's settings."""
+        if _compact_json is not None:
+            text = _compact_json(obj, self.ensure_ascii, self.sort_keys)
+            if text is not None:
+                return text  # type: ignore[no-any-return]
         if _c_make_encoder is None:
             return self._encode(obj, False)
         settings = (self.ensure_ascii, self.sort_keys)
@@ -227,6 +242,10 @@ _unicode_compact_encoder = _json.JSONEncoder(ensure_ascii=False, separators=(","
 
 def _dumps_unicode_compact(obj: t.Any) -> str:
     """``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))``."""
+    if _compact_json is not None:
+        text = _compact_json(obj, False, False)
+        if text is not None:
+            return text  # type: ignore[no-any-return]
     if _c_make_encoder is None:
         return _unicode_compact_encoder.encode(obj)
     # PERF: the C encoder that encode makes, without its two Python calls; the
