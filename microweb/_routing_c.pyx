@@ -151,13 +151,13 @@ cdef class Transition:
         return [found.group(index) for index in self.group_indexes]
 
 
-# PERF: the pure twin walks State objects and their ``steer`` dicts. Here
-# ``Matcher.compile`` also lays out the states the optimistic descent can reach in
-# one block of memory, depth first, a node per state: a header, the static edges as
-# an open-addressing hash table, their keys' code points and, when rules end at the
+# PERF: the pure twin's ``Node`` is an object with a dict of static edges. Here
+# ``Matcher.compile`` lays out the states the optimistic descent can reach in one
+# block of memory, depth first, a node per state: a header, the static edges as an
+# open-addressing hash table, their keys' code points and, when rules end at the
 # state, a pointer to the State and its choices. A segment then reads a line or two
-# of the block instead of a State, a dict, its key table and a key string far apart,
-# which keeps a lookup fast when a large map no longer fits in the CPU caches.
+# of the block instead of a Node, a dict and its key table far apart, which keeps a
+# lookup fast when a large map no longer fits in the CPU caches.
 # Offsets are from the start of the block, in int32: ``_lay_out`` refuses a block
 # of 2 GiB or more.
 cdef struct Node:
@@ -175,10 +175,11 @@ cdef struct Edge:
     uint32_t shape  # the key's length in code points * 8 + its bytes per code point
 
 
-# The pure twin's ``state.by_method.get(method, state.any_method)``, unrolled: one
-# record per target, with the methods ``by_method`` gives it after it; the record of
-# ``any_method`` comes last, with ``methods`` -1. The rule, names and defaults are
-# copied from the target so that a plain match reads nothing else of it.
+# The pure twin's first rule copied into the node, and
+# ``state.by_method.get(method, state.any_method)`` for the others, unrolled: one
+# record per target, with the methods ``by_method`` gives it after it; the record
+# of ``any_method`` comes last, with ``methods`` -1. The rule, names and defaults
+# are copied from the target so that a plain match reads nothing else of it.
 cdef struct Choice:
     PyObject* rule
     PyObject* names
@@ -396,8 +397,6 @@ cdef class State:
     cdef public list targets
     cdef public dict by_method
     cdef public Target any_method
-    # PERF: the pure twin's ``steer`` dict is the node's edge table and the test for
-    # the empty segment in the walk.
     cdef public State default
     cdef public tuple captures
     cdef public tuple positions
@@ -439,7 +438,7 @@ cdef class Matcher:
     cdef State _root
     cdef dict _names
     # PERF: per domain, where the node of the state after the leading slash starts,
-    # from which the walk sets out; the pure twin keeps the domain's state and its
+    # from which the walk sets out; the pure twin keeps the domain's node and its
     # static paths (see ``match``).
     cdef dict _domains
     cdef Py_ssize_t _start  # ``_domains.get("", -1)``
@@ -764,7 +763,8 @@ def _transition_weight(Transition transition):
     return transition.weight
 
 
-# PERF: in place of the pure twin's ``_collect_static_paths``, the three functions
+# PERF: the pure twin's ``_reach`` makes Node objects, its ``_fill_node`` fills them
+# in and its ``_collect_static_paths`` lists the static paths; here the functions
 # below lay the block out.
 
 

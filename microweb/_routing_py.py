@@ -17,6 +17,10 @@ static path starts with ``//``, and the descent cannot reach a rule from a path 
 does not start with exactly one slash (see :meth:`Matcher.compile`), so the leading
 slashes are only looked at on the way to the full search.
 
+The shortcuts do not walk the states: they walk :class:`Node` objects, one per state
+they can reach, made afresh by :meth:`Matcher.compile` in depth-first order and
+holding only what a lookup reads, so that a large map keeps few cache lines per step.
+
 A part, as the front module passes it, is a tuple::
 
     (static, content, final, suffixed, weight, min_length, max_length,
@@ -151,6 +155,41 @@ class Transition:
         return [found.group(index) for index in self.group_indexes]
 
 
+class Node:
+    """What the shortcuts read of a state, laid out by :meth:`Matcher.compile`.
+
+    ``edges`` holds the state's static edges, with ``""`` leading nowhere unless a
+    static edge takes it, when the state has a dynamic edge; ``fallback`` is where
+    any other segment goes: the first dynamic edge's node, or nowhere. The first
+    rule ending here is copied in: its methods (``None``: all of them), rule, names
+    and defaults, so that a lookup ending at it reads nothing else.
+    """
+
+    edges: dict[str, Node]
+    fallback: Node
+    methods: frozenset[str] | None
+    rule: Any
+    names: tuple[str, ...]
+    defaults: dict[str, Any] | None
+    plain: bool
+    positions: tuple[int, ...]
+    arity: int
+    state: State
+
+    __slots__ = (
+        "edges",
+        "fallback",
+        "methods",
+        "rule",
+        "names",
+        "defaults",
+        "plain",
+        "positions",
+        "arity",
+        "state",
+    )
+
+
 class State:
     """A node of the state machine: the rules ending here and the ways onward."""
 
@@ -160,12 +199,11 @@ class State:
         "targets",
         "by_method",
         "any_method",
-        "steer",
         "default",
         "captures",
         "positions",
-        "arity",
         "plain",
+        "_node",
     )
 
     def __init__(self) -> None:
@@ -174,19 +212,26 @@ class State:
         self.targets: list[Target] = []
         self.by_method: dict[str, Target] = {}
         self.any_method: Target | None = None
-        # For the optimistic descent: the static edges, with ``""`` leading nowhere
-        # unless a static edge takes it; the first dynamic edge's state otherwise.
-        self.steer: dict[str, State] = {}
+        # Where the optimistic descent goes for a segment no static edge takes.
         self.default: State = self
         # The dynamic edges on the way here, and which segment each one took.
         self.captures: tuple[Transition, ...] = ()
         self.positions: tuple[int, ...] = ()
-        self.arity = 0  # len(positions), read without a call
         self.plain = True
+        # This state's node; ``None`` until the matcher lays its nodes out.
+        self._node: Node | None = None
 
 
 # Where the optimistic descent goes when it cannot follow: it stays there.
 NOWHERE = State()
+NOWHERE_NODE = NOWHERE._node = Node()  # filled in below, once _fill_node is defined
+# The edges of every node without static edges: only ``""`` goes anywhere else
+# than the fallback, and it goes nowhere.
+_NO_STATIC_EDGES = {"": NOWHERE_NODE}
+_NO_METHODS: frozenset[str] = frozenset()
+_NO_DOMAIN: tuple[dict[str, Node], Node] = ({}, NOWHERE_NODE)
+# What a lookup of a static path reads of the split path: nothing.
+_NO_PARTS: list[str] = []
 
 
 class Matcher:
@@ -196,8 +241,9 @@ class Matcher:
         self.merge_slashes = merge_slashes
         self._root = State()
         self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
-        # Per domain: its static paths, and the state the descent starts from.
-        self._domains: dict[str, tuple[dict[str, State], State]] = {}
+        # Per domain: its static paths, and the node the descent starts from.
+        self._domains: dict[str, tuple[dict[str, Node], Node]] = {}
+        self._start = _NO_DOMAIN  # ``_domains.get("", _NO_DOMAIN)``
 
     def add(
         self,
@@ -248,18 +294,30 @@ class Matcher:
         itself ends nowhere and goes to the full search, normalised.
         """
         _compile_state(self._root, (), (), -2)
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        """Make the nodes, depth first from each domain's state, and the tables."""
+        order: list[State] = []
+        for state in self._root.static.values():
+            _reach(state, order)
+        shared: dict[Any, Any] = {}
+        for state in order:
+            _fill_node(state, shared)
         domains = {}
         for domain, state in self._root.static.items():
-            paths: dict[str, State] = {}
+            paths: dict[str, Node] = {}
             _collect_static_paths(state, [], paths)
-            domains[domain] = (paths, state)
+            domains[domain] = (paths, _node_of(state))
             slash = state.static.get("")
             if slash is None:
                 continue
             empty = slash.static.get("")
             if empty is not None and (empty.static or empty.dynamic):
-                slash.steer[""] = _dead_end(empty)
+                _node_of(slash).edges[""] = _dead_end(_node_of(empty))
+        # Each attribute is replaced whole: a match reads the old one or the new one.
         self._domains = domains
+        self._start = domains.get("", _NO_DOMAIN)
 
     def match(self, domain: str, path_info: str, method: str) -> tuple[Any, Any]:
         """Match *path_info* on *domain* for *method*.
@@ -268,60 +326,75 @@ class Matcher:
         be redirected to *new_path*, and ``(None, allowed_methods)`` otherwise (an
         empty set means nothing matched at all).
         """
-        entry = self._domains.get(domain)
-        if entry is not None:
-            paths, state = entry
-            found = paths.get(path_info)
-            if found is not None:
-                target = found.by_method.get(method, found.any_method)
-                if target is not None:
-                    if target.defaults is None:
-                        return target.rule, {}
-                    return target.rule, dict(target.defaults)
+        if domain:
+            entry = self._domains.get(domain)
+            if entry is None:
+                return self._search(domain, _normalised(path_info), method)
+        else:
+            entry = self._start
+        paths, node = entry
+        found = paths.get(path_info)
+        if found is None:
             parts = path_info.split("/")
             for part in parts:
-                state = state.steer.get(part, state.default)
+                node = node.edges.get(part, node.fallback)
+        else:
+            node = found
+            parts = _NO_PARTS
+        methods = node.methods
+        if methods is None or method in methods:
+            rule = node.rule
+            names = node.names
+            defaults = node.defaults
+        else:
+            # Not the first rule here, or no rule at all.
+            state = node.state
             target = state.by_method.get(method, state.any_method)
-            if target is not None:
-                if state.plain:
-                    # Every edge on the way takes any non-empty segment, and no
-                    # converter changes its value: nothing to check or convert.
-                    # PERF: a dict display is several times faster than dict(zip())
-                    # for the zero to three arguments most rules have.
-                    names = target.names
-                    positions = state.positions
-                    count = state.arity
-                    if count == 0:
-                        args = {}
-                    elif count == 1:
-                        args = {names[0]: parts[positions[0]]}
-                    elif count == 2:
-                        args = {
-                            names[0]: parts[positions[0]],
-                            names[1]: parts[positions[1]],
-                        }
-                    elif count == 3:
-                        args = {
-                            names[0]: parts[positions[0]],
-                            names[1]: parts[positions[1]],
-                            names[2]: parts[positions[2]],
-                        }
-                    else:
-                        args = {
-                            name: parts[position]
-                            for name, position in zip(names, positions, strict=True)
-                        }
-                    if target.defaults is not None:
-                        args.update(target.defaults)
-                    return target.rule, args
-                values = _check_captures(state, parts)
-                if values is not None:
-                    try:
-                        return target.rule, target.convert(values)
-                    except ValueError:
-                        # The full search would reach this same target first: only
-                        # the methods it saw on the way are still to be learned.
-                        return None, self._allowed(domain, path_info, method)
+            if target is None:
+                return self._search(domain, _normalised(path_info), method)
+            rule = target.rule
+            names = target.names
+            defaults = target.defaults
+        if node.plain:
+            # Every edge on the way takes any non-empty segment, and no converter
+            # changes its value: nothing to check or convert.
+            # PERF: a dict display is several times faster than dict(zip()) for
+            # the zero to three arguments most rules have.
+            positions = node.positions
+            count = node.arity
+            if count == 0:
+                args = {}
+            elif count == 1:
+                args = {names[0]: parts[positions[0]]}
+            elif count == 2:
+                args = {
+                    names[0]: parts[positions[0]],
+                    names[1]: parts[positions[1]],
+                }
+            elif count == 3:
+                args = {
+                    names[0]: parts[positions[0]],
+                    names[1]: parts[positions[1]],
+                    names[2]: parts[positions[2]],
+                }
+            else:
+                args = {
+                    name: parts[position]
+                    for name, position in zip(names, positions, strict=True)
+                }
+            if defaults is not None:
+                args.update(defaults)
+            return rule, args
+        state = node.state
+        target = state.by_method.get(method, state.any_method)
+        values = _check_captures(state, parts)
+        if values is not None:
+            try:
+                return rule, target.convert(values)  # type: ignore[union-attr]
+            except ValueError:
+                # The full search would reach this same target first: only the
+                # methods it saw on the way are still to be learned.
+                return None, self._allowed(domain, path_info, method)
         return self._search(domain, _normalised(path_info), method)
 
     def _allowed(self, domain: str, path: str, method: str) -> set[str]:
@@ -388,18 +461,16 @@ def _compile_state(
         for method in target.methods or ():
             if method not in state.by_method:
                 state.by_method[method] = _first_accepting(state.targets, method)
-    state.steer = dict(state.static)
     state.default = NOWHERE
     if state.dynamic and not state.dynamic[0].final:
         state.default = state.dynamic[0].state
-        state.steer.setdefault("", NOWHERE)
     state.captures = captures
     state.positions = positions
-    state.arity = len(positions)
     state.plain = all(
         transition.min_length == 1 and transition.max_length < 0
         for transition in captures
     )
+    state._node = None
     for child in state.static.values():
         _compile_state(child, captures, positions, index + 1)
     for transition in state.dynamic:
@@ -414,17 +485,13 @@ def _compile_state(
             )
 
 
-def _dead_end(state: State) -> State:
-    """A copy of *state* that matches what *state* matches, but leads nowhere."""
-    dead_end = State()
-    dead_end.targets = state.targets
-    dead_end.by_method = state.by_method
-    dead_end.any_method = state.any_method
-    dead_end.default = NOWHERE
-    dead_end.captures = state.captures
-    dead_end.positions = state.positions
-    dead_end.arity = state.arity
-    dead_end.plain = state.plain
+def _dead_end(node: Node) -> Node:
+    """A copy of *node* that matches what *node* matches, but leads nowhere."""
+    dead_end = Node()
+    for name in Node.__slots__:
+        setattr(dead_end, name, getattr(node, name))
+    dead_end.edges = _NO_STATIC_EDGES
+    dead_end.fallback = NOWHERE_NODE
     return dead_end
 
 
@@ -439,12 +506,75 @@ def _transition_weight(transition: Transition) -> Any:
     return transition.weight
 
 
+def _reach(state: State, order: list[State]) -> None:
+    """Give *state* and the states the descent reaches from it a node, depth first.
+
+    PERF: the nodes are made in the order a descent reads them, so that a subtree's
+    nodes lie close together in memory.
+    """
+    if state._node is not None:
+        return
+    state._node = Node()
+    order.append(state)
+    for child in state.static.values():
+        _reach(child, order)
+    if state.default is not NOWHERE:
+        _reach(state.default, order)
+
+
+def _node_of(state: State) -> Node:
+    """*state*'s node, once :func:`_reach` has made it."""
+    assert state._node is not None, "the matcher's nodes are not laid out"
+    return state._node
+
+
+def _fill_node(state: State, shared: dict[Any, Any]) -> None:
+    """Fill in *state*'s node from the state and its neighbours' nodes.
+
+    PERF: equal keys, method sets and positions are one object in every node
+    (*shared* maps each to it), which a lookup then finds in the CPU caches.
+    """
+    node = _node_of(state)
+    if state.static:
+        edges = {
+            sys.intern(key): _node_of(child) for key, child in state.static.items()
+        }
+        if state.default is not NOWHERE:
+            edges.setdefault("", NOWHERE_NODE)
+        node.edges = edges
+    else:
+        # PERF: one dict shared by every node without static edges.
+        node.edges = _NO_STATIC_EDGES
+    node.fallback = _node_of(state.default)
+    node.methods = _NO_METHODS
+    node.rule = None
+    node.names = ()
+    node.defaults = None
+    if state.targets:
+        first = state.targets[0]
+        node.methods = (
+            None
+            if first.methods is None
+            else shared.setdefault(first.methods, first.methods)
+        )
+        node.rule = first.rule
+        node.names = first.names
+        node.defaults = first.defaults
+    node.plain = state.plain
+    node.positions = shared.setdefault(state.positions, state.positions)
+    node.arity = len(state.positions)
+    node.state = state
+
+
+_fill_node(NOWHERE, {})
+
+
 def _collect_static_paths(
-    state: State, segments: list[str], paths: dict[str, State]
+    state: State, segments: list[str], paths: dict[str, Node]
 ) -> None:
     # A path starting with "//" is left to the search, which normalises it first.
     if state.targets and not (len(segments) > 2 and segments[1] == ""):
-        paths["/".join(segments)] = state
+        paths["/".join(segments)] = _node_of(state)
     for segment, child in state.static.items():
         segments.append(segment)
         _collect_static_paths(child, segments, paths)
