@@ -535,6 +535,55 @@ def scaling_table(
     return md_table(header, rows, "r" * len(header))
 
 
+#: The issue's targets on the GitHub set: (core row, peer, at least this many
+#: times faster than the peer). The core rows are judged: they time the call
+#: microweb's dispatcher makes per request.
+GITHUB_TARGETS = (
+    ("native-core", "falcon", 3.0),
+    ("native-core", "werkzeug", 20.0),
+    ("pure-core", "werkzeug", 10.0),
+    ("pure-core", "falcon", 1.0),
+)
+PEER_NAMES = {"falcon": "Falcon's router", "werkzeug": "Werkzeug"}
+#: The most a core row may grow from the smallest generated map to the largest.
+MAX_GROWTH = 1.5
+
+
+def target_lines(github: list[Contender], scaling: list[ScalingResult]) -> list[str]:
+    """The issue's targets, stated met / not met from the measured medians."""
+    timed = {c.key: c for c in github if c.samples_us}
+    lines = []
+    for key, peer, wanted in GITHUB_TARGETS:
+        goal = "no slower than" if wanted == 1 else f"≥ {wanted:g}x faster than"
+        head = f"- {key.replace('-core', '')} core {goal} {PEER_NAMES[peer]}"
+        if key not in timed or peer not in timed:
+            lines.append(f"{head}: not measured")
+            continue
+        ratio = timed[peer].median_us / timed[key].median_us
+        verdict = "met" if ratio >= wanted else "not met"
+        lines.append(
+            f"{head}: {ratio:.2f}x ({timed[key].median_us:.3f} vs "
+            f"{timed[peer].median_us:.3f} µs) — **{verdict}**"
+        )
+    sized = [result for result in scaling if not result.label]
+    for key in ("native-core", "pure-core"):
+        head = (
+            f"- {key.replace('-core', '')} core grows at most {MAX_GROWTH:g}x from "
+            f"{sized[0].size:,} to {sized[-1].size:,} routes"
+            if sized
+            else f"- {key.replace('-core', '')} core growth"
+        )
+        first = sized[0].contenders.get(key) if sized else None
+        last = sized[-1].contenders.get(key) if sized else None
+        if first is None or last is None or not first.samples_us or not last.samples_us:
+            lines.append(f"{head}: not measured")
+            continue
+        growth = last.median_us / first.median_us
+        verdict = "met" if growth <= MAX_GROWTH else "not met"
+        lines.append(f"{head}: {growth:.2f}x — **{verdict}**")
+    return lines
+
+
 def mismatch_section(groups: list[tuple[str, Contender]]) -> list[str]:
     lines = [
         "## Correctness check (every lookup of every stream, once, before timing)",
@@ -951,6 +1000,7 @@ def json_payload(
             for where, c in checked_groups
             for m in c.mismatches[:MAX_MISMATCHES_SHOWN]
         ],
+        "targets": target_lines(github, scaling),
         "notes": settings.notes,
         "wall_seconds": wall_seconds,
     }
@@ -1028,6 +1078,7 @@ def run(argv: list[str] | None = None) -> int:
         ]
     else:
         out.append("No router to scale (see the notes).")
+    out += ["", "## Targets", "", *target_lines(github, scaling)]
     out += ["", *mismatch_section(checked_groups)]
     columns = {"scaling": scaling_keys, "build": build_keys}
     payload = json_payload(
