@@ -554,6 +554,9 @@ cdef class Matcher:
                 # place and notes the spans the dynamic edges take, to slice them
                 # once at the end.
                 while True:
+                    # A dynamic segment leads to the fallback node: ask for it now,
+                    # while the segment is scanned and looked up.
+                    _prefetch(block + node.fallback)
                     end = _segment_end(kind, data, start, length)
                     child = _static_child(block, node, kind, data, start, end)
                     if child < 0:
