@@ -682,6 +682,44 @@ def test_405_same_as_werkzeug(map_class: type) -> None:
             )
 
 
+def test_rules_sharing_a_path_same_as_werkzeug(map_class: type) -> None:
+    """Where several rules end on one path, the first one that takes the method
+    answers, with its own names, converters and defaults."""
+
+    def rules(rule_class: type) -> list:
+        return [
+            rule_class("/r/<owner>/<repo>", methods=["GET"], endpoint="show"),
+            rule_class(
+                "/r/<owner>/<repo>",
+                methods=["POST"],
+                endpoint="edit",
+                defaults={"mode": "edit"},
+            ),
+            rule_class("/n/<int:id>", methods=["GET"], endpoint="n_get"),
+            rule_class("/n/<int:id>", methods=["PUT", "PATCH"], endpoint="n_put"),
+            rule_class("/s/<a>/<b>", methods=["DELETE"], endpoint="s_delete"),
+            rule_class("/s/<x>/<y>", methods=["GET"], endpoint="s_get"),
+            rule_class("/static", methods=["GET"], endpoint="st_get"),
+            rule_class("/static", methods=["POST"], endpoint="st_post"),
+        ]
+
+    reference = werkzeug.routing.Map(rules(werkzeug.routing.Rule)).bind(SERVER)
+    adapter = bound(map_class, rules(Rule))
+    paths = ("/r/me/it", "/r/me/", "/n/7", "/n/x", "/s/1/2", "/static", "//r/a/b")
+    for path in paths:
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "BREW"):
+            assert outcome(adapter, path, method) == outcome(reference, path, method), (
+                path,
+                method,
+            )
+    assert adapter.match("/r/me/it", "POST") == (
+        "edit",
+        {"owner": "me", "repo": "it", "mode": "edit"},
+    )
+    assert adapter.match("/n/7", "PATCH") == ("n_put", {"id": 7})
+    assert adapter.match("/s/1/2", "GET") == ("s_get", {"x": "1", "y": "2"})
+
+
 def test_methods_none_accepts_any(map_class: type) -> None:
     adapter = bound(map_class, [Rule("/any", endpoint="any")])
     for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "BREW"):
