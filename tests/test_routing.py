@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -49,6 +50,18 @@ def outcome(adapter: Any, path: str | None, method: str | None = "GET") -> tuple
     except NotFound:
         return ("404",)
     return (endpoint, view_args)
+
+
+def assert_same_outcomes(
+    adapter: Any, reference: Any, paths: Iterable[str], methods: Iterable[str]
+) -> None:
+    """Every path, with every method, has the same outcome on both adapters."""
+    for path in paths:
+        for method in methods:
+            assert outcome(adapter, path, method) == outcome(reference, path, method), (
+                path,
+                method,
+            )
 
 
 def bound(map_class: type, rules: list, **map_kwargs: Any) -> Any:
@@ -170,12 +183,7 @@ def test_leading_slashes_same_as_werkzeug(map_class: type, merge_slashes: bool) 
     adapter = bound(map_class, rules(Rule), merge_slashes=merge_slashes)
     paths = ["", "/", "//", "///", "x", "x/y", "a", "a/", "/x", "//x", "///x"]
     paths += ["//x/", "//z/y", "//z", "/z/y", "/a", "//a/", "/a//", "//a//"]
-    for path in paths:
-        for method in ("GET", "POST"):
-            assert outcome(adapter, path, method) == outcome(reference, path, method), (
-                path,
-                method,
-            )
+    assert_same_outcomes(adapter, reference, paths, ("GET", "POST"))
 
 
 def test_default_path_info_from_bind(map_class: type) -> None:
@@ -674,12 +682,12 @@ def test_405_same_as_werkzeug(map_class: type) -> None:
 
     reference = werkzeug.routing.Map(rules(werkzeug.routing.Rule)).bind(SERVER)
     adapter = bound(map_class, rules(Rule))
-    for path in ("/a/1", "/a/x", "/a/x/y", "/a/1/", "/b", "/b/", "/c", "/c/"):
-        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-            assert outcome(adapter, path, method) == outcome(reference, path, method), (
-                path,
-                method,
-            )
+    assert_same_outcomes(
+        adapter,
+        reference,
+        ("/a/1", "/a/x", "/a/x/y", "/a/1/", "/b", "/b/", "/c", "/c/"),
+        ("GET", "POST", "PUT", "PATCH", "DELETE"),
+    )
 
 
 def test_rules_sharing_a_path_same_as_werkzeug(map_class: type) -> None:
@@ -706,12 +714,12 @@ def test_rules_sharing_a_path_same_as_werkzeug(map_class: type) -> None:
     reference = werkzeug.routing.Map(rules(werkzeug.routing.Rule)).bind(SERVER)
     adapter = bound(map_class, rules(Rule))
     paths = ("/r/me/it", "/r/me/", "/n/7", "/n/x", "/s/1/2", "/static", "//r/a/b")
-    for path in paths:
-        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "BREW"):
-            assert outcome(adapter, path, method) == outcome(reference, path, method), (
-                path,
-                method,
-            )
+    assert_same_outcomes(
+        adapter,
+        reference,
+        paths,
+        ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "BREW"),
+    )
     assert adapter.match("/r/me/it", "POST") == (
         "edit",
         {"owner": "me", "repo": "it", "mode": "edit"},
