@@ -580,7 +580,11 @@ def target_lines(github: list[Contender], scaling: list[ScalingResult]) -> list[
             continue
         growth = last.median_us / first.median_us
         verdict = "met" if growth <= MAX_GROWTH else "not met"
-        lines.append(f"{head}: {growth:.2f}x — **{verdict}**")
+        # Three decimals: a growth that rounds to the limit is still judged exactly.
+        lines.append(
+            f"{head}: {growth:.3f}x ({first.median_us:.3f} to {last.median_us:.3f} µs)"
+            f" — **{verdict}**"
+        )
     return lines
 
 
