@@ -161,8 +161,9 @@ class Node:
     ``edges`` holds the state's static edges, with ``""`` leading nowhere unless a
     static edge takes it, when the state has a dynamic edge; ``fallback`` is where
     any other segment goes: the first dynamic edge's node, or nowhere. The first
-    rule ending here is copied in: its methods (``None``: all of them), rule, names
-    and defaults, so that a lookup ending at it reads nothing else.
+    rule ending here is copied in: its methods (``None``: all of them; none when no
+    rule ends here), rule, names and defaults, so that a lookup ending at it reads
+    nothing else. The other rules are found through ``state``.
     """
 
     edges: dict[str, Node]
