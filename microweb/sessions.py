@@ -414,10 +414,9 @@ class SecureCookieSessionInterface(SessionInterface):
             self.get_cookie_samesite(app),
             self.get_cookie_partitioned(app),
         )
-        layout = _cookie_layouts.get(attributes)
-        if layout is None:
-            layout = _cookie_layout(*attributes)
-        return _cookie_header(attributes, layout, value, expires, max_age)
+        return _cookie_header(
+            attributes, _cookie_layout(attributes), value, expires, max_age
+        )
 
 
 class _StockCookie:
@@ -485,8 +484,7 @@ class _StockCookie:
             samesite,
             partitioned,
         )
-        layout = _cookie_layouts.get(self.attributes)
-        self.layout = _cookie_layout(*self.attributes) if layout is None else layout
+        self.layout = _cookie_layout(self.attributes)
 
     def should_set(self, session: SessionMixin) -> bool:
         """:meth:`~SessionInterface.should_set_cookie`."""
@@ -601,13 +599,16 @@ _EXPIRES_MARK = "\x00"
 _cookie_layouts: dict[tuple[t.Any, ...], tuple[str, ...]] = {}
 
 
-def _cookie_layout(*attributes: t.Any) -> tuple[str, ...]:
+def _cookie_layout(attributes: tuple[t.Any, ...]) -> tuple[str, ...]:
     """The layout of the session cookie with *attributes*, as ``dump_cookie``
     writes it around a value that needs no quoting (and an expiry date), made
     once per set of attributes."""
+    layout = _cookie_layouts.get(attributes)
+    if layout is not None:
+        return layout
     name, path, domain, secure, httponly, _, samesite, partitioned = attributes
     head = f"{name.encode().decode('latin1')}="
-    layout: tuple[str, ...] = ()
+    layout = ()
     try:
         # No size limit: the sample is not the cookie that is sent.
         sample = dump_cookie(
