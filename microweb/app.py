@@ -24,6 +24,7 @@ from itertools import chain
 
 from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
+    Aborter,
     BadRequest,
     BadRequestKeyError,
     HTTPException,
@@ -43,7 +44,7 @@ from .globals import context_var, g, request, session
 from .helpers import escape_control_characters, get_flashed_messages
 from .json import JSONProvider
 from .routing import Map, MapAdapter, Rule, without_bad_port
-from .scaffold import F, Scaffold, _endpoint_from_view_func
+from .scaffold import F, Scaffold, _endpoint_from_view_func, _open
 from .sessions import SecureCookieSessionInterface, SessionInterface, carries_cookie
 from .signals import (
     appcontext_tearing_down,
@@ -167,6 +168,9 @@ class App(Scaffold):
     url_rule_class = Rule
     url_map_class = Map
     test_client_class: type[TestClient] | None = None
+    #: The class of :attr:`aborter`: Werkzeug's ``Aborter``, or a subclass whose
+    #: ``mapping`` adds status codes of your own.
+    aborter_class: type[Aborter] = Aborter
     #: The class :meth:`test_cli_runner` makes; :class:`~microweb.testing.CliRunner`
     #: when ``None``.
     test_cli_runner_class: type[CliRunner] | None = None
@@ -241,7 +245,7 @@ class App(Scaffold):
             root_path=root_path,
         )
         if instance_path is None:
-            instance_path = _default_instance_path(import_name, self.name)
+            instance_path = self.auto_find_instance_path()
         elif not os.path.isabs(instance_path):
             raise ValueError(
                 "If an instance path is provided it must be absolute."
@@ -252,6 +256,9 @@ class App(Scaffold):
         self.subdomain_matching = subdomain_matching
         self.config = self.make_config(instance_relative_config)
         self.json = self.json_provider_class(self)
+        #: Raises the HTTP error for a status code: what :func:`~microweb.abort`
+        #: calls. Made by :meth:`make_aborter`.
+        self.aborter = self.make_aborter()
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.teardown_appcontext_funcs: list[t.Callable[..., t.Any]] = []
         self.shell_context_processors: list[t.Callable[..., t.Any]] = []
@@ -320,6 +327,40 @@ class App(Scaffold):
             and self.config["TEMPLATES_AUTO_RELOAD"] is None
         ):
             self.jinja_env.auto_reload = self.templates_auto_reload
+
+    def auto_find_instance_path(self) -> str:
+        """The instance folder used when none is given: ``instance`` beside the
+        app's package or module, or ``<prefix>/var/<name>-instance`` when it is
+        installed.
+
+        .. versionadded:: 0.1
+        """
+        return _default_instance_path(self.import_name, self.name)
+
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = None
+    ) -> t.IO[t.Any]:
+        """Open *resource*, a path relative to :attr:`root_path`, for reading; as
+        :meth:`Blueprint.open_resource <microweb.Blueprint.open_resource>`, but
+        text is read in the locale's encoding unless *encoding* is given.
+
+        .. versionadded:: 0.1
+        """
+        return super().open_resource(resource, mode, encoding)
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.Any]:
+        """Open *resource*, a path relative to :attr:`instance_path`, in any
+        *mode*: unlike :meth:`open_resource`, it may be written.
+
+        :param resource: the file's path under :attr:`instance_path`.
+        :param mode: a mode of :func:`open`.
+        :param encoding: the text encoding, unused for bytes.
+
+        .. versionadded:: 0.1
+        """
+        return _open(os.path.join(self.instance_path, resource), mode, encoding)
 
     def make_config(self, instance_relative: bool = False) -> Config:
         """The app's config, filled with the defaults."""
@@ -1098,13 +1139,12 @@ class App(Scaffold):
             location = escape_control_characters(location)
         return _redirect(location, code=code, Response=self.response_class)
 
-    def aborter(
-        self, code: int | BaseResponse, *args: t.Any, **kwargs: t.Any
-    ) -> t.NoReturn:
-        """Raise the HTTP error for *code* (or a response as an error)."""
-        from werkzeug.exceptions import abort
+    def make_aborter(self) -> Aborter:
+        """Make :attr:`aborter`, an instance of :attr:`aborter_class`.
 
-        abort(code, *args, **kwargs)
+        .. versionadded:: 0.1
+        """
+        return self.aborter_class()
 
     # ------------------------------------------------------------------ running
 

@@ -37,6 +37,17 @@ def _get_root_path(import_name: str) -> str:
     return os.getcwd()
 
 
+#: The modes :meth:`Scaffold.open_resource` accepts.
+_READ_MODES = frozenset({"r", "rt", "rb"})
+
+
+def _open(path: str, mode: str, encoding: str | None) -> t.IO[t.Any]:
+    """``open(path, mode)``, with *encoding* only in text mode."""
+    if "b" in mode:
+        return open(path, mode)
+    return open(path, mode, encoding=encoding)
+
+
 class Scaffold:
     """The registration API of :class:`~microweb.App` and
     :class:`~microweb.Blueprint`.
@@ -153,6 +164,23 @@ class Scaffold:
         return send_from_directory(
             t.cast(str, self.static_folder), filename, max_age=max_age
         )
+
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.Any]:
+        """Open *resource*, a path relative to :attr:`root_path`, for reading.
+
+        :param resource: the file's path under :attr:`root_path`, with ``/``
+            between folders.
+        :param mode: ``"rb"`` (bytes), ``"r"`` or ``"rt"`` (text); any other mode
+            raises :exc:`ValueError`.
+        :param encoding: the text encoding, unused for bytes.
+
+        .. versionadded:: 0.1
+        """
+        if mode not in _READ_MODES:
+            raise ValueError("Resources can only be opened for reading.")
+        return _open(os.path.join(self.root_path, resource), mode, encoding)
 
     def route(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
         """Decorate a view function to register it for *rule*."""

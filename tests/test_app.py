@@ -18,6 +18,7 @@ import uuid
 import pytest
 from conftest import both_frameworks, fetch, wrap_in_validator
 from werkzeug.exceptions import (
+    Aborter,
     BadRequest,
     BadRequestKeyError,
     Conflict,
@@ -702,6 +703,47 @@ def test_abort_with_response(app: t.Any, client: t.Any, fw: t.Any) -> None:
 def test_abort_unknown_code(app: t.Any, fw: t.Any) -> None:
     with pytest.raises(LookupError):
         fw.abort(599)
+
+
+class Overloaded(HTTPException):
+    code = 599
+    description = "Try again later."
+
+
+class OverloadedAborter(Aborter):
+    """Werkzeug's aborter, which also knows status 599."""
+
+    def __init__(self) -> None:
+        super().__init__(extra={599: Overloaded})
+
+
+def test_aborter_class_adds_status_codes(fw: t.Any) -> None:
+    class OverloadedApp(fw.Flask):  # type: ignore[misc,name-defined]
+        aborter_class = OverloadedAborter
+
+    app = wrap_in_validator(OverloadedApp(__name__))
+    app.testing = True
+    add(app, "/busy", lambda: fw.abort(599))
+    add(app, "/gone", lambda: fw.abort(410))
+    assert isinstance(app.aborter, OverloadedAborter)
+    made = app.make_aborter()
+    assert isinstance(made, OverloadedAborter) and made is not app.aborter
+    client = app.test_client()
+    response = fetch(client, "/busy")
+    assert response.status_code == 599
+    assert b"Try again later." in response.data
+    assert fetch(client, "/gone").status_code == 410
+    with app.app_context(), pytest.raises(Overloaded):
+        fw.abort(599)
+    # Outside an app, abort() knows only Werkzeug's codes.
+    with pytest.raises(LookupError):
+        fw.abort(599)
+
+
+def test_aborter_replaced_on_the_app(app: t.Any, client: t.Any, fw: t.Any) -> None:
+    add(app, "/", lambda: fw.abort(599))
+    app.aborter = OverloadedAborter()
+    assert fetch(client).status_code == 599
 
 
 def test_propagate_exceptions_in_testing(app: t.Any, client: t.Any) -> None:
