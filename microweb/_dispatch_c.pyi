@@ -39,6 +39,7 @@ class Dispatcher:
     domain: str | None
     signals: Any
     session_headers: Any
+    delegate: Any
     error_bodies: dict[type, bytes]
     def __init__(
         self,
@@ -53,6 +54,7 @@ class Dispatcher:
         domain: str | None,
         signals: Any,
         session_headers: Any,
+        delegate: Any,
     ) -> None: ...
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any: ...
     def dispatch(

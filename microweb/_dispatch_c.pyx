@@ -115,6 +115,7 @@ cdef class Dispatcher:
     cdef public str domain
     cdef public object signals
     cdef public object session_headers
+    cdef public object delegate
     cdef public dict error_bodies
     # PERF: the matcher's bound ``match``, looked up once.
     cdef object _match
@@ -132,6 +133,7 @@ cdef class Dispatcher:
         str domain,
         signals,
         session_headers,
+        delegate,
     ):
         self.app = app
         # The routing core's matcher; each rule carries its ``Endpoint`` as
@@ -156,6 +158,9 @@ cdef class Dispatcher:
         # ``Set-Cookie``) on a direct answer; ``None`` when it takes a response
         # object.
         self.session_headers = session_headers
+        # The app's ``full_dispatch_request`` when the app overrides a dispatch
+        # method: it serves each request once matched. ``None``: the core does.
+        self.delegate = delegate
         self.error_bodies = {}
         self._match = matcher.match
 
@@ -264,6 +269,8 @@ cdef class Dispatcher:
             request.url_rule = context.url_rule
             request.view_args = context.view_args
             request.routing_exception = context.routing_exception
+        if self.delegate is not None:
+            return self.delegate()
         try:
             rv = None
             if self.signals.active:

@@ -77,6 +77,7 @@ class Dispatcher:
         domain: str | None,
         signals: Any,
         session_headers: Any,
+        delegate: Any,
     ) -> None:
         self.app = app
         # The routing core's matcher; each rule carries its ``Endpoint`` as
@@ -101,6 +102,9 @@ class Dispatcher:
         # ``Set-Cookie``) on a direct answer; ``None`` when it takes a response
         # object.
         self.session_headers = session_headers
+        # The app's ``full_dispatch_request`` when the app overrides a dispatch
+        # method: it serves each request once matched. ``None``: the core does.
+        self.delegate = delegate
         self.error_bodies: dict[type, bytes] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -205,6 +209,8 @@ class Dispatcher:
             request.url_rule = context.url_rule
             request.view_args = context.view_args
             request.routing_exception = context.routing_exception
+        if self.delegate is not None:
+            return self.delegate()
         try:
             rv = None
             if self.signals.active:

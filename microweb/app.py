@@ -40,7 +40,7 @@ from . import dispatch
 from .cli import AppGroup, get_debug_flag
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .globals import context_var, g, request, session
+from .globals import REQUEST_CONTEXT_MESSAGE, context_var, g, request, session
 from .helpers import escape_control_characters, get_flashed_messages
 from .json import JSONProvider
 from .routing import Map, MapAdapter, Rule, without_bad_port
@@ -50,6 +50,7 @@ from .signals import (
     appcontext_tearing_down,
     got_request_exception,
     request_finished,
+    request_started,
     request_tearing_down,
 )
 from .templating import (
@@ -113,6 +114,14 @@ def _default_instance_path(import_name: str, name: str) -> str:
     return os.path.join(installed_under, "var", f"{name}-instance")
 
 
+def _current_request() -> Request:
+    """The current request object; a ``RuntimeError`` outside a request context."""
+    context = context_var.get(None)
+    if context is None:
+        raise RuntimeError(REQUEST_CONTEXT_MESSAGE)
+    return context.request
+
+
 def _current_blueprints() -> list[str]:
     """The current request's blueprints, read from its rule: no request object."""
     context = context_var.get(None)
@@ -132,6 +141,7 @@ _DISPATCH_INPUTS = frozenset(
         "response_class",
         "session_interface",
         "subdomain_matching",
+        *dispatch.DISPATCH_METHODS,
     }
 )
 
@@ -586,6 +596,62 @@ class App(Scaffold):
             self.wsgi_app = self._dispatcher  # type: ignore[method-assign]
         return self._dispatcher
 
+    def full_dispatch_request(self) -> Response:
+        """Serve the current request, already matched: send ``request_started``,
+        run :meth:`preprocess_request` and, unless a hook answered,
+        :meth:`dispatch_request`; hand an error to :meth:`handle_user_exception`;
+        return what :meth:`finalize_request` makes of the result.
+
+        The dispatch core does this work itself. When a subclass (or the instance)
+        overrides this method, :meth:`preprocess_request`,
+        :meth:`dispatch_request` or :meth:`raise_routing_exception`, the core
+        matches each request and then calls this method to serve it, so the
+        override is honoured, at about Flask's cost per request.
+        """
+        self._got_first_request = True
+        try:
+            request_started.send(self, _async_wrapper=self.ensure_sync)
+            rv = self.preprocess_request()
+            if rv is None:
+                rv = self.dispatch_request()
+        except Exception as error:
+            rv = self.handle_user_exception(error)
+        return self.finalize_request(rv)
+
+    def preprocess_request(self) -> t.Any:
+        """Run the URL value preprocessors, then the ``before_request`` hooks, of
+        the app first and then of each blueprint from the outermost in; return the
+        first value a hook returns (the response), or ``None``."""
+        req = _current_request()
+        endpoint = req.endpoint
+        names = (None, *reversed(req.blueprints))
+        for name in names:
+            for preprocessor in self.url_value_preprocessors.get(name, ()):
+                preprocessor(endpoint, req.view_args)
+        for name in names:
+            for function in self.before_request_funcs.get(name, ()):
+                rv = self.ensure_sync(function)()
+                if rv is not None:
+                    return rv
+        return None
+
+    def dispatch_request(self) -> t.Any:
+        """Call the matched rule's view with the URL's values and return what it
+        returns: raise the routing error through :meth:`raise_routing_exception`
+        when nothing matched, and answer an ``OPTIONS`` request for a rule with
+        automatic options."""
+        req = _current_request()
+        if req.routing_exception is not None:
+            self.raise_routing_exception(req)
+        rule = req.url_rule
+        if (
+            getattr(rule, "provide_automatic_options", False)
+            and req.method == "OPTIONS"
+        ):
+            return self.make_default_options_response()
+        view = self.ensure_sync(self.view_functions[rule.endpoint])  # type: ignore[union-attr]
+        return view(**req.view_args)  # type: ignore[arg-type]
+
     def request_domain(self, context: RequestContext) -> str | None:
         """The domain part the request is matched on, from its host; ``None``, with
         the error recorded, when the host is refused (``TRUSTED_HOSTS``)."""
@@ -617,11 +683,8 @@ class App(Scaffold):
         return t.cast(t.Callable[..., t.Any], asgiref_sync.async_to_sync(func))
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
-        """Raise the request's routing error (404, 405 or a redirect).
-
-        The dispatch core raises the error itself; overriding this method does not
-        change how requests are served.
-        """
+        """Raise the request's routing error (404, 405 or a redirect); called by
+        :meth:`dispatch_request`."""
         raise request.routing_exception  # type: ignore[misc]
 
     def routing_redirect(self, context: RequestContext, new_path: str) -> HTTPException:

@@ -3,7 +3,9 @@
 :func:`build` runs when the app serves its first request. It resolves, per endpoint,
 the view and the hooks in the order Flask runs them, decides where the core may answer
 without a response object, and returns the core's ``Dispatcher``: the app's WSGI
-callable from then on.
+callable from then on. For an app that overrides one of Flask's dispatch methods,
+the dispatcher matches each request and hands it to the app's
+``full_dispatch_request``.
 """
 
 from __future__ import annotations
@@ -98,6 +100,31 @@ def _fixed_domain(app: App) -> str | None:
     return app.url_map.default_subdomain or ""
 
 
+#: The app's methods that Flask serves a matched request through. The core does
+#: their work itself, unless the app overrides one of them.
+DISPATCH_METHODS = (
+    "full_dispatch_request",
+    "preprocess_request",
+    "dispatch_request",
+    "raise_routing_exception",
+)
+
+
+def _delegate(app: App) -> t.Callable[[], t.Any] | None:
+    """``app.full_dispatch_request`` when the app overrides a dispatch method (in its
+    class or on the instance), for the core to hand each matched request to;
+    ``None`` when the core may serve requests itself."""
+    from .app import App
+
+    cls = type(app)
+    if any(
+        getattr(cls, name) is not getattr(App, name) or name in app.__dict__
+        for name in DISPATCH_METHODS
+    ):
+        return app.full_dispatch_request
+    return None
+
+
 def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
     """The dispatcher for *app*, on *dispatch_core* (the selected core by default)."""
     dispatch_core = dispatch_core or core
@@ -147,4 +174,5 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
         _fixed_domain(app),
         signals.watch,
         app._session_headers,
+        _delegate(app),
     )

@@ -15,6 +15,8 @@ callable with a fresh environ.
   same records from the hooks (teardown, URL value preprocessor).
 * Each twin must give Flask's answer: status, headers as sorted pairs (``Allow`` as
   a set of methods: Flask builds it from a ``set``), body, exception and records.
+* Served through the app's dispatch methods (an app overriding
+  ``dispatch_request``), each twin must still give Flask's answer.
 
 Every request goes through ``wsgiref.validate.validator`` when Flask's own answer
 passes it (for the twin test: when both twins' answers pass it; a twin failing it
@@ -45,7 +47,7 @@ from wsgiref.validate import validator
 
 import flask
 import pytest
-from conftest import diff_settings
+from conftest import diff_settings, pinned_app_class
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -1169,6 +1171,38 @@ def test_same_answer_as_flask(
     set), body, exception and records."""
     reference = build_app(flask.Flask, FLASK_NS, config, "dispatch_diff_flask")
     app = build_app(dispatch_app_class, MICROWEB_NS, config, "dispatch_diff_microweb")
+    try:
+        for spec in specs:
+            check_against_flask(reference, app, spec)
+    finally:
+        disconnect_signals(reference, app)
+
+
+class PassingDispatchRequest(microweb.App):
+    """An app that overrides ``dispatch_request`` without changing it: the core
+    hands each matched request to the app's dispatch methods."""
+
+    def dispatch_request(self) -> t.Any:
+        return super().dispatch_request()
+
+
+@pytest.fixture(scope="session", params=["c", "py"])
+def delegating_app_class(request: pytest.FixtureRequest) -> type:
+    """``PassingDispatchRequest`` on each pair of cores in turn."""
+    return pinned_app_class(request.param, PassingDispatchRequest)
+
+
+@FLASK_SETTINGS
+@given(config=app_configs(), specs=request_lists)
+def test_dispatch_methods_same_answer_as_flask(
+    delegating_app_class: type,
+    config: dict[str, t.Any],
+    specs: list[dict[str, t.Any]],
+) -> None:
+    """Served through the app's dispatch methods (``full_dispatch_request`` and
+    the methods it calls), microweb still answers as Flask does."""
+    reference = build_app(flask.Flask, FLASK_NS, config, "dispatch_diff_flask")
+    app = build_app(delegating_app_class, MICROWEB_NS, config, "dispatch_diff_methods")
     try:
         for spec in specs:
             check_against_flask(reference, app, spec)
