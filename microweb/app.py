@@ -606,7 +606,8 @@ class App(Scaffold):
         overrides this method, :meth:`preprocess_request`,
         :meth:`dispatch_request` or :meth:`raise_routing_exception`, the core
         matches each request and then calls this method to serve it, so the
-        override is honoured, at about Flask's cost per request.
+        override is honoured; each request then builds its request and response
+        objects, which costs several times what the core alone does.
         """
         self._got_first_request = True
         try:
