@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import update_wrapper
 
 from .cli import AppGroup
+from .routing import ShadowedRuleError
 from .scaffold import ErrorKey, F, Scaffold, _endpoint_from_view_func
 
 if t.TYPE_CHECKING:
@@ -198,11 +199,21 @@ class Blueprint(Scaffold):
         self._got_registered_once = True
         state = self.make_setup_state(app, options, first_blueprint)
         if self.has_static_folder:
-            state.add_url_rule(
-                f"{self.static_url_path}/<path:filename>",
-                view_func=self.send_static_file,
-                endpoint="static",
-            )
+            static_rule = f"{self.static_url_path}/<path:filename>"
+            try:
+                state.add_url_rule(
+                    static_rule, view_func=self.send_static_file, endpoint="static"
+                )
+            except ShadowedRuleError:
+                # The app's own static route takes these URLs (a blueprint without
+                # a URL prefix, as Flask's docs describe): the folder is never
+                # served, but its endpoint still builds URLs, as in Flask.
+                state.add_url_rule(
+                    static_rule,
+                    view_func=self.send_static_file,
+                    endpoint="static",
+                    build_only=True,
+                )
         self._merge_into(app, name)
         for deferred in self.deferred_functions:
             deferred(state)

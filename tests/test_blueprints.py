@@ -1248,6 +1248,35 @@ def test_blueprint_static_default_url_path(fw: t.Any, site: t.Any) -> None:
     assert response.data == b"hello, static world\n"
 
 
+def test_blueprint_static_under_the_app_static_url(fw: t.Any, site: t.Any) -> None:
+    """A blueprint with a static folder and no URL prefix registers: the app's
+    static route serves those URLs, and the blueprint's endpoint builds them."""
+    write(site / "parts" / "static" / "part.txt", b"part file")
+    app = new_app(fw, root_path=str(site))
+    blueprint = fw.Blueprint(
+        "parts", __name__, static_folder="static", root_path=str(site / "parts")
+    )
+    assert blueprint.static_url_path == "/static"
+    app.register_blueprint(blueprint)
+    client = app.test_client()
+    assert text(client, "/static/hello.txt") == (200, "hello, static world\n")
+    assert fetch(client, "/static/part.txt").status_code == 404
+    with app.test_request_context():
+        assert fw.url_for("parts.static", filename="part.txt") == "/static/part.txt"
+
+
+def test_blueprint_static_without_an_app_static_route(fw: t.Any, site: t.Any) -> None:
+    write(site / "parts" / "static" / "part.txt", b"part file")
+    app = new_app(fw, root_path=str(site), static_folder=None)
+    blueprint = fw.Blueprint(
+        "parts", __name__, static_folder="static", root_path=str(site / "parts")
+    )
+    app.register_blueprint(blueprint)
+    client = app.test_client()
+    assert text(client, "/static/part.txt") == (200, "part file")
+    assert fetch(client, "/static/hello.txt").status_code == 404
+
+
 def test_blueprint_static_trailing_slashes(fw: t.Any, site: t.Any) -> None:
     app = new_app(fw, root_path=str(site))
     slashed_url = fw.Blueprint(
