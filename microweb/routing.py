@@ -184,9 +184,18 @@ class Map:
 
         :raises ShadowedRuleError: when an earlier rule already takes every request
             the new one would match.
+        :raises TypeError: for a rule that is not a :class:`Rule` (Werkzeug's own
+            ``Rule`` among them).
         """
         rules = rulefactory.get_rules(t.cast(t.Any, self))
         for rule in t.cast("t.Iterable[Rule]", rules):
+            if not isinstance(rule, Rule):
+                kind = type(rule)
+                raise TypeError(
+                    f"{rule!r} is a {kind.__module__}.{kind.__qualname__}: a"
+                    " microweb Map takes microweb.routing.Rule objects, which take"
+                    " the same arguments."
+                )
             rule.bind(self)
             if not rule.build_only:
                 earlier = self._matcher.add(

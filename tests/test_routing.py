@@ -1336,6 +1336,30 @@ def test_shadowed_rule_same_pattern_other_names(map_class: type) -> None:
         url_map.add(Rule("/u/<b>", endpoint="second_view"))
 
 
+def test_a_werkzeug_rule_is_refused_by_name(map_class: type) -> None:
+    url_map = map_class([Rule("/kept", endpoint="kept")])
+    foreign = werkzeug.routing.Rule("/x", endpoint="x")
+    for add in (url_map.add, lambda rule: map_class([rule])):
+        with pytest.raises(TypeError, match=r"werkzeug\.routing\.rules\.Rule.*"):
+            add(foreign)
+    with pytest.raises(TypeError, match="microweb.routing.Rule"):
+        url_map.add(werkzeug.routing.Submount("/a", [foreign]))
+    assert [rule.rule for rule in url_map.iter_rules()] == ["/kept"]
+    assert url_map.bind("localhost").match("/kept") == ("kept", {})
+
+
+def test_werkzeug_rule_factories_take_microweb_rules(map_class: type) -> None:
+    url_map = map_class(
+        [
+            werkzeug.routing.Submount("/api", [Rule("/items", endpoint="items")]),
+            werkzeug.routing.EndpointPrefix("shop.", [Rule("/cart", endpoint="cart")]),
+        ]
+    )
+    adapter = url_map.bind("localhost")
+    assert adapter.match("/api/items") == ("items", {})
+    assert adapter.match("/cart") == ("shop.cart", {})
+
+
 def test_shadowed_rule_in_constructor(map_class: type) -> None:
     with pytest.raises(ShadowedRuleError):
         map_class(
