@@ -1139,6 +1139,7 @@ class App(Scaffold):
 
     def url_for(
         self,
+        /,
         endpoint: str,
         *,
         _anchor: str | None = None,

@@ -149,6 +149,15 @@ class JSONProvider:
             return _json.loads(s, **kwargs)
         return _loads(s)
 
+    def dump(self, obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
+        """Serialize *obj* with :meth:`dumps` and write it to the text file *fp*."""
+        fp.write(self.dumps(obj, **kwargs))
+
+    def load(self, fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
+        """Read the file *fp* (text or binary) and deserialize it with
+        :meth:`loads`."""
+        return self.loads(fp.read(), **kwargs)
+
     def response_body(self, obj: t.Any) -> str:
         """The body of a JSON response for *obj*."""
         indented = (self.compact is None and self._app.debug) or self.compact is False
@@ -289,6 +298,23 @@ def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
     elif kwargs:
         return _json.loads(s, **kwargs)
     return _loads(s)
+
+
+def dump(obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
+    """Write *obj* as JSON to the text file *fp*, as :func:`dumps` serializes it."""
+    provider = _provider()
+    if provider is not None:
+        provider.dump(obj, fp, **kwargs)
+        return
+    fp.write(dumps(obj, **kwargs))
+
+
+def load(fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
+    """Read JSON from the file *fp* (text or binary), as :func:`loads` reads it."""
+    provider = _provider()
+    if provider is not None:
+        return provider.load(fp, **kwargs)
+    return loads(fp.read(), **kwargs)
 
 
 def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:

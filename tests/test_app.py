@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import decimal
+import importlib
+import io
 import typing as t
 import uuid
 
@@ -251,6 +253,36 @@ def test_jsonify_pretty_in_debug(app: t.Any, fw: t.Any) -> None:
     app.debug = True
     with app.test_request_context():
         assert fw.jsonify(a=[1]).get_data() == b'{\n  "a": [\n    1\n  ]\n}\n'
+
+
+def json_module(fw: t.Any) -> t.Any:
+    """``flask.json`` or ``microweb.json``."""
+    return importlib.import_module(f"{fw.name}.json")
+
+
+def test_json_dump_and_load_files_outside_an_app(fw: t.Any) -> None:
+    module = json_module(fw)
+    value = {"b": [1, 2], "a": datetime.date(2026, 1, 2)}
+    out = io.StringIO()
+    module.dump(value, out)
+    assert out.getvalue() == '{"b": [1, 2], "a": "Fri, 02 Jan 2026 00:00:00 GMT"}'
+    assert module.load(io.StringIO('{"x": [1]}')) == {"x": [1]}
+    assert module.load(io.BytesIO('{"\u00e9": 1}'.encode())) == {"\u00e9": 1}
+
+
+def test_json_dump_and_load_files_with_the_app_provider(fw: t.Any) -> None:
+    module = json_module(fw)
+    app = fw.Flask(__name__)
+    out = io.StringIO()
+    with app.app_context():
+        module.dump({"b": 1, "a": "\u00e9"}, out)
+        assert module.load(io.BytesIO(b'{"n": 2}')) == {"n": 2}
+    # The provider's settings: sorted keys, ASCII.
+    assert out.getvalue() == '{"a": "\\u00e9", "b": 1}'
+    out = io.StringIO()
+    app.json.dump({"b": 1, "a": 2}, out, indent=1)
+    assert out.getvalue() == '{\n "a": 2,\n "b": 1\n}'
+    assert app.json.load(io.StringIO("[1, 2]")) == [1, 2]
 
 
 # -- JSON and forms in ---------------------------------------------------------
@@ -966,6 +998,16 @@ def test_url_for_method(app: t.Any, fw: t.Any) -> None:
         assert fw.url_for("thing", _method="POST") == "/write"
         with pytest.raises(BuildError):
             fw.url_for("thing", _method="DELETE")
+
+
+def test_url_for_takes_a_value_named_self(app: t.Any, fw: t.Any) -> None:
+    @app.route("/<self>")
+    def show(self: str) -> str:
+        return self
+
+    with app.test_request_context():
+        assert fw.url_for("show", self="me") == "/me"
+        assert app.url_for("show", self="you") == "/you"
 
 
 def test_url_for_build_error(app: t.Any, client: t.Any, fw: t.Any) -> None:
