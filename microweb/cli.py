@@ -695,8 +695,14 @@ class CertParamType(click.ParamType):  # type: ignore[type-arg, unused-ignore]
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> t.Any:
         """A path, ``"adhoc"`` or an SSL context."""
-        import ssl
-
+        try:
+            import ssl
+        except ImportError:
+            raise click.BadParameter(
+                'HTTPS ("--cert") needs a Python built with the ssl module.',
+                ctx,
+                param,
+            ) from None
         try:
             return self.path_type(value, param, ctx)
         except click.BadParameter:
@@ -721,11 +727,11 @@ class CertParamType(click.ParamType):  # type: ignore[type-arg, unused-ignore]
 
 def _validate_key(ctx: click.Context, param: click.Parameter, value: t.Any) -> t.Any:
     """Pair ``--key`` with ``--cert`` (a file); refuse it with the others."""
-    import ssl
-
     cert = ctx.params.get("cert")
     is_adhoc = cert == "adhoc"
-    is_context = isinstance(cert, ssl.SSLContext)
+    # --cert gives a path, "adhoc" or an SSL context (without importing ssl here:
+    # a Python may lack it).
+    is_context = cert is not None and not isinstance(cert, str)
     if value is not None:
         if is_adhoc:
             raise click.BadParameter(

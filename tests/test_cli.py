@@ -1187,9 +1187,9 @@ def test_report_on_both_routing_cores(map_class: type) -> None:
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What ``run`` passes to ``run_simple`` (which is not called for real)."""
     import werkzeug.serving
 
-    """What ``run`` passes to ``run_simple`` (which is not called for real)."""
     seen: dict[str, Any] = {}
 
     def run_simple(host: str, port: int, application: Any, **options: Any) -> None:
@@ -1283,6 +1283,19 @@ def test_run_in_the_reloader_serves_the_error(
     with pytest.raises(NoAppException):
         served["application"]({}, lambda *args: None)
     assert "Serving" not in result.output
+
+
+def test_run_cert_without_ssl_is_a_usage_error(
+    tmp_path: Path, served: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    write_module(tmp_path, "run_probe.py", HELLO)
+    (tmp_path / "cert.pem").write_text("")
+    monkeypatch.setitem(sys.modules, "ssl", None)
+    result = invoke("--app", "run_probe", "run", "--cert", "cert.pem")
+    assert result.exit_code == 2
+    assert "needs a Python built with the ssl module" in result.output
+    assert not served
 
 
 CERT_MODULE = """\
