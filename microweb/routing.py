@@ -35,6 +35,7 @@ from werkzeug.routing import (
     UUIDConverter,
     ValidationError,
 )
+from werkzeug.routing import Rule as WerkzeugRule
 from werkzeug.routing.converters import DEFAULT_CONVERTERS
 from werkzeug.wsgi import get_host
 
@@ -78,6 +79,16 @@ __all__ = [
     "ValidationError",
     "core",
 ]
+
+
+def _from_werkzeug(rule: WerkzeugRule) -> Rule:
+    """A :class:`Rule` with the arguments of Werkzeug's *rule*."""
+    return Rule(
+        rule.rule,
+        **rule.get_empty_kwargs(),
+        merge_slashes=rule.merge_slashes,
+        websocket=rule.websocket,
+    )
 
 
 class ShadowedRuleError(ValueError):
@@ -184,15 +195,23 @@ class Map:
 
         :raises ShadowedRuleError: when an earlier rule already takes every request
             the new one would match.
-        :raises TypeError: for a rule that is not a :class:`Rule` (Werkzeug's own
-            ``Rule`` among them).
+        A ``werkzeug.routing.Rule`` (that class itself, as ``RuleTemplate`` and
+        code written for Werkzeug make) is added as a :class:`Rule` with the same
+        arguments.
+
+        :raises TypeError: for any other rule that is not a :class:`Rule`, such
+            as a subclass of Werkzeug's ``Rule``.
         """
         rules = rulefactory.get_rules(t.cast(t.Any, self))
-        for rule in t.cast("t.Iterable[Rule]", rules):
-            if not isinstance(rule, Rule):
-                kind = type(rule)
+        for given in t.cast("t.Iterable[t.Any]", rules):
+            if type(given) is WerkzeugRule:
+                rule = _from_werkzeug(given)
+            elif isinstance(given, Rule):
+                rule = given
+            else:
+                kind = type(given)
                 raise TypeError(
-                    f"{rule!r} is a {kind.__module__}.{kind.__qualname__}: a"
+                    f"{given!r} is a {kind.__module__}.{kind.__qualname__}: a"
                     " microweb Map takes microweb.routing.Rule objects, which take"
                     " the same arguments."
                 )

@@ -1336,11 +1336,54 @@ def test_shadowed_rule_same_pattern_other_names(map_class: type) -> None:
         url_map.add(Rule("/u/<b>", endpoint="second_view"))
 
 
-def test_a_werkzeug_rule_is_refused_by_name(map_class: type) -> None:
+def test_a_werkzeug_rule_is_added_as_a_microweb_rule(map_class: type) -> None:
+    """Werkzeug's own ``Rule`` class (as code written for Werkzeug and
+    ``RuleTemplate`` make) is taken with all its arguments."""
+    url_map = map_class(
+        [
+            werkzeug.routing.Rule("/a/<int:n>", endpoint="a", methods=["POST"]),
+            werkzeug.routing.Rule(
+                "/b/", endpoint="b", defaults={"page": 1}, strict_slashes=False
+            ),
+            werkzeug.routing.Rule("/c", endpoint="c", merge_slashes=False),
+            werkzeug.routing.Submount(
+                "/sub", [werkzeug.routing.Rule("/d", endpoint="d", subdomain="")]
+            ),
+        ]
+    )
+    assert all(isinstance(rule, Rule) for rule in url_map.iter_rules())
+    adapter = url_map.bind("localhost")
+    assert adapter.match("/a/3", method="POST") == ("a", {"n": 3})
+    with pytest.raises(MethodNotAllowed):
+        adapter.match("/a/3")
+    assert adapter.match("/b") == ("b", {"page": 1})
+    [c_rule] = url_map.iter_rules("c")
+    assert c_rule.merge_slashes is False
+    assert adapter.match("/sub/d") == ("d", {})
+    assert adapter.build("a", {"n": 4}, method="POST") == "/a/4"
+
+
+def test_rule_templates_work(map_class: type) -> None:
+    resource = werkzeug.routing.RuleTemplate(
+        [
+            werkzeug.routing.Rule("/$name/", endpoint="$name.list"),
+            werkzeug.routing.Rule("/$name/<int:id>", endpoint="$name.show"),
+        ]
+    )
+    url_map = map_class([resource(name="users"), resource(name="posts")])
+    adapter = url_map.bind("localhost")
+    assert adapter.match("/posts/7") == ("posts.show", {"id": 7})
+    assert adapter.build("users.list") == "/users/"
+
+
+def test_a_rule_of_another_class_is_refused_by_name(map_class: type) -> None:
+    class OwnRule(werkzeug.routing.Rule):
+        pass
+
     url_map = map_class([Rule("/kept", endpoint="kept")])
-    foreign = werkzeug.routing.Rule("/x", endpoint="x")
+    foreign = OwnRule("/x", endpoint="x")
     for add in (url_map.add, lambda rule: map_class([rule])):
-        with pytest.raises(TypeError, match=r"werkzeug\.routing\.rules\.Rule.*"):
+        with pytest.raises(TypeError, match=r"OwnRule.*microweb\.routing\.Rule"):
             add(foreign)
     with pytest.raises(TypeError, match="microweb.routing.Rule"):
         url_map.add(werkzeug.routing.Submount("/a", [foreign]))
