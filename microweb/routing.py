@@ -193,12 +193,12 @@ class Map:
     def add(self, rulefactory: RuleFactory) -> None:
         """Add a rule (or the rules of a rule factory) to the map.
 
-        :raises ShadowedRuleError: when an earlier rule already takes every request
-            the new one would match.
         A ``werkzeug.routing.Rule`` (that class itself, as ``RuleTemplate`` and
         code written for Werkzeug make) is added as a :class:`Rule` with the same
         arguments.
 
+        :raises ShadowedRuleError: when an earlier rule already takes every request
+            the new one would match.
         :raises TypeError: for any other rule that is not a :class:`Rule`, such
             as a subclass of Werkzeug's ``Rule``.
         """
