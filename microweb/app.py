@@ -719,7 +719,7 @@ class App(Scaffold):
         try:
             adapter = context.url_adapter
             assert adapter is not None
-            adapter._redirect_after_match(rule, values, method, None)
+            adapter._redirect_after_match(rule, values, method, None, adapter.path_info)
         except RequestRedirect as redirect:
             return redirect
         except HTTPException as error:

@@ -464,7 +464,7 @@ class MapAdapter:
                 raise MethodNotAllowed(valid_methods=list(result))
             raise NotFound()
         if rule._checked_after_match:
-            self._redirect_after_match(rule, result, method, query_args)
+            self._redirect_after_match(rule, result, method, query_args, path_info)
         if return_rule:
             return rule, result
         return rule.endpoint, result
@@ -475,34 +475,23 @@ class MapAdapter:
         values: dict[str, t.Any],
         method: str,
         query_args: t.Mapping[str, t.Any] | str | None,
+        path: str,
     ) -> None:
+        """Raise the redirect a match on *rule* (at *path*) asks for, if any: its
+        canonical URL for an alias or for values an earlier rule gives as
+        defaults, or its ``redirect_to`` target."""
         if query_args is None:
             query_args = self.query_args or {}
-        if rule.alias and self.map.redirect_defaults:
-            url = self.build(
-                rule.endpoint, values, method, append_unknown=False, force_external=True
-            )
-            if query_args:
-                url += f"?{self.encode_query_args(query_args)}"
-            raise RequestRedirect(url)
         if self.map.redirect_defaults:
-            for provider in rule._default_providers:
-                if provider.suitable_for(values, method):
-                    candidate = dict(values)
-                    candidate.update(provider.defaults)  # type: ignore[arg-type]
-                    try:
-                        built = provider.build(candidate)
-                    except ValueError:
-                        # The canonical rule cannot take these values (Werkzeug
-                        # fails with a 500 here): serve the rule that matched.
-                        continue
-                    if built is None:
-                        continue
-                    values.update(provider.defaults)  # type: ignore[arg-type]
-                    domain, path = built
-                    raise RequestRedirect(
-                        self.make_redirect_url(path, query_args, domain_part=domain)
+            if rule.alias:
+                raise RequestRedirect(
+                    self.make_alias_redirect_url(
+                        path, rule.endpoint, values, method, query_args
                     )
+                )
+            url = self.get_default_redirect(rule, method, values, query_args)
+            if url is not None:
+                raise RequestRedirect(url)
         if rule.redirect_to is not None:
             if isinstance(rule.redirect_to, str):
                 target = rule.redirect_target(values)
@@ -515,6 +504,52 @@ class MapAdapter:
             )
             base = f"{self.url_scheme or 'http'}://{netloc}{self.script_name}"
             raise RequestRedirect(urljoin(base, target))
+
+    def get_default_redirect(
+        self,
+        rule: Rule,
+        method: str,
+        values: dict[str, t.Any],
+        query_args: t.Mapping[str, t.Any] | str,
+    ) -> str | None:
+        """The URL to redirect a match on *rule* to when an earlier rule of its
+        endpoint gives *values* as its defaults (*values* then takes them), or
+        ``None``. Called while matching, when the map redirects defaults."""
+        for provider in rule._default_providers:
+            if not provider.suitable_for(values, method):
+                continue
+            candidate = dict(values)
+            candidate.update(provider.defaults)  # type: ignore[arg-type]
+            try:
+                built = provider.build(candidate)
+            except ValueError:
+                # The canonical rule cannot take these values (Werkzeug fails
+                # with a 500 here): serve the rule that matched.
+                continue
+            if built is None:
+                continue
+            values.update(provider.defaults)  # type: ignore[arg-type]
+            domain, path = built
+            return self.make_redirect_url(path, query_args, domain_part=domain)
+        return None
+
+    def make_alias_redirect_url(
+        self,
+        path: str,
+        endpoint: t.Any,
+        values: t.Mapping[str, t.Any],
+        method: str,
+        query_args: t.Mapping[str, t.Any] | str,
+    ) -> str:
+        """The canonical URL of a match at *path* on an alias rule of *endpoint*:
+        the URL its first rule builds, with *query_args*. Called while matching,
+        when the map redirects defaults."""
+        url = self.build(
+            endpoint, values, method, append_unknown=False, force_external=True
+        )
+        if query_args:
+            url += f"?{self.encode_query_args(query_args)}"
+        return url
 
     def test(self, path_info: str | None = None, method: str | None = None) -> bool:
         """Whether the path matches (a redirect counts as a match)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -937,6 +938,71 @@ def test_redirect_defaults(map_class: type) -> None:
     with pytest.raises(RequestRedirect) as info:
         adapter.match("/users/page/1", query_args={"sort": "name"})
     assert info.value.new_url == "http://example.org/users/?sort=name"
+
+
+def redirect_helpers_map(module: Any) -> Any:
+    """The same rules on *module*'s ``Map`` and ``Rule`` (Werkzeug's or a core's):
+    an endpoint with defaults and an alias."""
+    return module.Map(
+        [
+            module.Rule("/", defaults={"page": 1}, endpoint="index"),
+            module.Rule("/<int:page>", endpoint="index"),
+            module.Rule("/users/<name>", endpoint="user"),
+            module.Rule("/people/<name>", endpoint="user", alias=True),
+        ]
+    )
+
+
+def test_redirect_helpers_same_as_werkzeug(map_class: type) -> None:
+    answers = []
+    for module in (werkzeug.routing, SimpleNamespace(Map=map_class, Rule=Rule)):
+        adapter = redirect_helpers_map(module).bind("example.org")
+        index_rule = list(adapter.map.iter_rules("index"))[1]
+        first_rule = list(adapter.map.iter_rules("index"))[0]
+        values = {"page": 1}
+        answers.append(
+            (
+                adapter.get_default_redirect(index_rule, "GET", values, {"q": "x"}),
+                values,
+                adapter.get_default_redirect(index_rule, "GET", {"page": 2}, {}),
+                adapter.get_default_redirect(first_rule, "GET", {"page": 1}, {}),
+                adapter.make_alias_redirect_url(
+                    "/people/ann", "user", {"name": "ann"}, "GET", {"a": "1"}
+                ),
+                adapter.make_alias_redirect_url(
+                    "/people/bo", "user", {"name": "bo"}, "GET", ""
+                ),
+            )
+        )
+    werkzeug_answer, microweb_answer = answers
+    assert microweb_answer == werkzeug_answer
+    assert microweb_answer[0] == "http://example.org/?q=x"
+    assert microweb_answer[4] == "http://example.org/users/ann?a=1"
+
+
+def test_matching_calls_the_redirect_helpers(map_class: type) -> None:
+    url_map = redirect_helpers_map(SimpleNamespace(Map=map_class, Rule=Rule))
+    adapter = url_map.bind("example.org")
+    calls: list[str] = []
+
+    def get_default_redirect(*args: Any) -> str:
+        calls.append("defaults")
+        return "http://example.org/elsewhere"
+
+    def make_alias_redirect_url(*args: Any) -> str:
+        calls.append("alias")
+        return "http://example.org/canonical"
+
+    adapter.get_default_redirect = get_default_redirect  # type: ignore[method-assign]
+    adapter.make_alias_redirect_url = make_alias_redirect_url  # type: ignore[method-assign]
+    for path, target in (
+        ("/1", "http://example.org/elsewhere"),
+        ("/people/ann", "http://example.org/canonical"),
+    ):
+        with pytest.raises(RequestRedirect) as info:
+            adapter.match(path)
+        assert info.value.new_url == target
+    assert calls == ["defaults", "alias"]
 
 
 def test_redirect_defaults_disabled(map_class: type) -> None:
