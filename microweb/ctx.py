@@ -159,6 +159,18 @@ class AppContext:
         """Run the ``teardown_appcontext`` functions."""
         self.app.do_teardown_appcontext(exc)
 
+    def push_shared(self) -> None:
+        """Send the signal of pushing this app context again, for a request that
+        shares it, without making it current: the request context, pushed next,
+        serves its ``g`` (``stream_with_context`` pushes both, as Flask's)."""
+        if self.owns_app_context:
+            appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def pop_shared(self) -> None:
+        """Send the signal of popping what :meth:`push_shared` pushed."""
+        if self.owns_app_context:
+            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+
     def __enter__(self) -> AppContext:
         self.push()
         return self
@@ -274,11 +286,19 @@ class RequestContext(AppContext):
         super().push()
 
     def enter_within(self, outer: AppContext) -> None:
-        """Share *outer*'s ``g`` when it is a context of the same app."""
-        if outer.app is self.app:
-            self._g = outer.g
-            self.owns_app_context = False
-            self.app_context = outer
+        """Share *outer*'s ``g`` when it is another context of the same app.
+
+        A context pushed again on top of itself (the test client keeps a streamed
+        request's context pushed while its body pushes it too) keeps what it
+        decided when first pushed: one that owns its app context still tears it
+        down.
+        """
+        if outer is self or outer.app is not self.app:
+            return
+        self._g = outer.g
+        self.owns_app_context = False
+        # The context that owns the app context: *outer*, or the one it shares.
+        self.app_context = outer if outer.owns_app_context else outer.app_context
 
     def tear_down(self, exc: BaseException | None) -> None:
         """Run the ``teardown_request`` (and, when owned, ``teardown_appcontext``)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import posixpath
 import re
@@ -260,19 +259,29 @@ def stream_with_context(
                 " context is active, such as in a view function."
             )
         request_context = context.request_context
-        # The app context the request shares, if it shares one, is pushed again
-        # with it, as Flask pushes both.
-        app_context = request_context.app_context or contextlib.nullcontext()
-        # Stop here, in the view; the contexts are pushed again when the server
+        # The app context the request shares, if it shares one: Flask pushes it
+        # again with the request. Only its signals are sent: the request context
+        # serves its ``g``, and one context variable serves both, so making it
+        # current too would bring it back in the request's place when the two
+        # are popped out of order (as when the test client keeps the request's
+        # context pushed while the body is read).
+        shared = request_context.app_context
+        # Stop here, in the view; the context is pushed again when the server
         # starts reading the body, after the request itself has ended.
         yield None
-        with app_context, request_context:
-            try:
-                yield from generator
-            finally:
-                close = getattr(generator, "close", None)
-                if close is not None:
-                    close()
+        if shared is not None:
+            shared.push_shared()
+        try:
+            with request_context:
+                try:
+                    yield from generator
+                finally:
+                    close = getattr(generator, "close", None)
+                    if close is not None:
+                        close()
+        finally:
+            if shared is not None:
+                shared.pop_shared()
 
     wrapped = in_context()
     next(wrapped)

@@ -6,6 +6,7 @@ import typing as t
 
 import flask
 import pytest
+from conftest import both_frameworks
 
 import microweb
 
@@ -72,3 +73,114 @@ def test_stream_with_context_outside_a_request() -> None:
 
     with pytest.raises(RuntimeError, match="request context"):
         microweb.stream_with_context(body())
+
+
+fw = both_frameworks("stream_with_context", "appcontext_pushed", "appcontext_popped")
+
+
+def streaming_app(app: t.Any, fw: t.Any) -> list[t.Any]:
+    """Give *app* a streamed route ``/stream`` (and a plain one, ``/plain``) and
+    return the list its teardown functions, and the body, write events to."""
+    events: list[t.Any] = []
+    app.teardown_request(lambda error: events.append("teardown_request"))
+    app.teardown_appcontext(lambda error: events.append("teardown_appcontext"))
+
+    @app.route("/stream")
+    def stream() -> t.Any:
+        def body() -> t.Iterator[str]:
+            events.append(("body", fw.request.path))
+            yield "streamed"
+
+        return fw.stream_with_context(body())
+
+    @app.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+    return events
+
+
+@pytest.mark.parametrize("path", ["/stream", "/plain"])
+def test_stream_inside_a_request_context_leaves_it_its_app_teardown(
+    app: t.Any, client: t.Any, fw: t.Any, path: str
+) -> None:
+    # The streamed request shares the outer context's app context; reading its
+    # body must not keep the outer context from tearing its app context down.
+    events = streaming_app(app, fw)
+    with app.test_request_context("/outer"):
+        response = client.get(path)
+        response.get_data()
+        response.close()
+        events.append("read")
+    assert events[-3:] == ["read", "teardown_request", "teardown_appcontext"]
+    assert events.count("teardown_appcontext") == 1
+
+
+@pytest.mark.parametrize("path", ["/stream", "/plain"])
+def test_stream_kept_by_the_client_tears_its_app_context_down(
+    app: t.Any, client: t.Any, fw: t.Any, path: str
+) -> None:
+    # The request's end tears its app context down; the context the client keeps
+    # pushed (pushed again by the body, for a stream) tears it down again when
+    # the block ends.
+    events = streaming_app(app, fw)
+    with client:
+        response = client.get(path)
+        response.get_data()
+        response.close()
+        events.append("read")
+    assert events.count("teardown_appcontext") == 2
+    assert events[-3:] == ["read", "teardown_request", "teardown_appcontext"]
+
+
+@pytest.mark.parametrize("outer", ["request", "app"])
+@pytest.mark.parametrize("path", ["/stream", "/plain"])
+def test_stream_read_inside_the_client_keeps_its_request_current(
+    app: t.Any, client: t.Any, fw: t.Any, path: str, outer: str
+) -> None:
+    # The client keeps the request's context pushed until the block ends, also
+    # after the body (pushing and popping it again, for a stream) has been read.
+    streaming_app(app, fw)
+    if outer == "request":
+        outer_context = app.test_request_context("/outer")
+    else:
+        outer_context = app.app_context()
+    paths = []
+    with outer_context:
+        with client:
+            with client.get(path) as response:
+                paths.append(fw.request.path)
+                response.get_data()
+                paths.append(fw.request.path)
+            paths.append(fw.request.path)
+        paths.append(fw.request.path if fw.has_request_context() else None)
+    assert paths == [path, path, path, "/outer" if outer == "request" else None]
+
+
+@pytest.mark.parametrize("outer", ["request", "app"])
+def test_stream_inside_an_outer_context_sends_its_app_context_signals(
+    app: t.Any, client: t.Any, fw: t.Any, outer: str
+) -> None:
+    # The body pushes the shared app context again: its signals are sent once
+    # more, and the outer context's end sends the last one.
+    events = streaming_app(app, fw)
+    pushed = lambda sender, **extra: events.append("pushed")  # noqa: E731
+    popped = lambda sender, **extra: events.append("popped")  # noqa: E731
+    fw.appcontext_pushed.connect(pushed, app)
+    fw.appcontext_popped.connect(popped, app)
+    try:
+        if outer == "request":
+            outer_context = app.test_request_context("/outer")
+        else:
+            outer_context = app.app_context()
+        with outer_context:
+            response = client.get("/stream")
+            response.get_data()
+            response.close()
+            events.append("read")
+    finally:
+        fw.appcontext_pushed.disconnect(pushed, app)
+        fw.appcontext_popped.disconnect(popped, app)
+    assert events.count("pushed") == 2
+    assert events.count("popped") == 2
+    assert events[-2:] == ["teardown_appcontext", "popped"]
