@@ -144,6 +144,12 @@ class TestClient(Client):
         )
         response.json_module = self.application.json  # type: ignore[assignment]
         for context in self._new_contexts:
+            # Flask's client also keeps the app context a request shared pushed,
+            # sending its signals; here the request context serves its ``g``.
+            shared = getattr(context, "app_context", None)
+            if shared is not None:
+                shared.push_shared()
+                self._context_stack.callback(shared.pop_shared)
             self._context_stack.enter_context(context)
         self._new_contexts.clear()
         return response

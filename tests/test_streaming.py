@@ -184,3 +184,42 @@ def test_stream_inside_an_outer_context_sends_its_app_context_signals(
     assert events.count("pushed") == 2
     assert events.count("popped") == 2
     assert events[-2:] == ["teardown_appcontext", "popped"]
+
+
+@pytest.mark.parametrize("path", ["/stream", "/plain"])
+def test_client_keeps_the_shared_app_context_with_its_signals(
+    app: t.Any, client: t.Any, fw: t.Any, path: str
+) -> None:
+    # Inside an outer context, the context the client keeps pushed comes with
+    # the app context it shares: pushed (a signal) after the request, popped
+    # (a signal) when the block ends.
+    events = streaming_app(app, fw)
+    pushed = lambda sender, **extra: events.append("pushed")  # noqa: E731
+    popped = lambda sender, **extra: events.append("popped")  # noqa: E731
+    fw.appcontext_pushed.connect(pushed, app)
+    fw.appcontext_popped.connect(popped, app)
+    try:
+        with app.app_context():
+            with client:
+                with client.get(path) as response:
+                    response.get_data()
+                events.append("read")
+            events.append("client done")
+    finally:
+        fw.appcontext_pushed.disconnect(pushed, app)
+        fw.appcontext_popped.disconnect(popped, app)
+    # The request pushes (and shares) nothing of its own; a stream's body pushes
+    # the shared app context again while it runs; the client pushes it after the
+    # request, and pops it when the block ends.
+    body = ["pushed", ("body", path), "pushed", "popped"] if path == "/stream" else []
+    assert events == [
+        "pushed",
+        "teardown_request",
+        *(body or ["pushed"]),
+        "read",
+        "teardown_request",
+        "popped",
+        "client done",
+        "teardown_appcontext",
+        "popped",
+    ]
