@@ -87,6 +87,9 @@ class AppContext:
     request_context: RequestContext | None = None
     #: Whether popping this context runs ``teardown_appcontext``.
     owns_app_context = True
+    #: The context owning the app context this one shares (a context of the same
+    #: app it was pushed inside), if any.
+    app_context: AppContext | None = None
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -204,8 +207,6 @@ class RequestContext(AppContext):
     view_args: dict[str, t.Any] | None = None
     routing_exception: HTTPException | None = None
     _after_request_functions: list[t.Callable[..., t.Any]] | None = None
-    #: The app context of the same app this one was pushed inside, if any.
-    app_context: AppContext | None = None
 
     @property
     def request_context(self) -> RequestContext:  # type: ignore[override]
