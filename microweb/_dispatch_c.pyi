@@ -40,6 +40,7 @@ class Dispatcher:
     signals: Any
     session_headers: Any
     delegate: Any
+    stale: bool
     error_bodies: dict[type, bytes]
     def __init__(
         self,

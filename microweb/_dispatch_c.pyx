@@ -116,6 +116,7 @@ cdef class Dispatcher:
     cdef public object signals
     cdef public object session_headers
     cdef public object delegate
+    cdef public bint stale
     cdef public dict error_bodies
     # PERF: the matcher's bound ``match``, looked up once.
     cdef object _match
@@ -161,11 +162,17 @@ cdef class Dispatcher:
         # The app's ``full_dispatch_request`` when the app overrides a dispatch
         # method: it serves each request once matched. ``None``: the core does.
         self.delegate = delegate
+        # Set when the app drops this dispatcher (a dispatch input changed):
+        # middleware may still hold it, and it hands each request to the app's
+        # current one.
+        self.stale = False
         self.error_bodies = {}
         self._match = matcher.match
 
     def __call__(self, environ, start_response):
         app = self.app
+        if self.stale:
+            return app._current_dispatcher()(environ, start_response)
         context = self.context_class(app, environ)
         # PERF: the C API of context variables, without method calls.
         outer = get_value(self.context_var, None)

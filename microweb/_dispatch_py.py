@@ -105,10 +105,16 @@ class Dispatcher:
         # The app's ``full_dispatch_request`` when the app overrides a dispatch
         # method: it serves each request once matched. ``None``: the core does.
         self.delegate = delegate
+        # Set when the app drops this dispatcher (a dispatch input changed):
+        # middleware may still hold it, and it hands each request to the app's
+        # current one.
+        self.stale = False
         self.error_bodies: dict[type, bytes] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         app = self.app
+        if self.stale:
+            return app._current_dispatcher()(environ, start_response)
         context = self.context_class(app, environ)
         outer = self.context_var.get(None)
         if outer is not None:

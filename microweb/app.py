@@ -559,10 +559,7 @@ class App(Scaffold):
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> t.Iterable[bytes]:
         """The WSGI application: the dispatch core serves the request."""
-        dispatcher = self._dispatcher
-        if dispatcher is None:
-            dispatcher = self._prepare_dispatch()
-        return dispatcher(environ, start_response)  # type: ignore[no-any-return]
+        return self._current_dispatcher()(environ, start_response)  # type: ignore[no-any-return]
 
     #: ``app(environ, start_response)`` calls :meth:`wsgi_app`. It is a function of
     #: the dispatch core: compiled, a server's call reaches the dispatcher without
@@ -578,11 +575,21 @@ class App(Scaffold):
 
     def _drop_dispatcher(self) -> None:
         """Forget the dispatcher, and the ``wsgi_app`` that is it: the next request
-        builds it again."""
+        builds it again. Middleware that wrapped it keeps calling it, and it hands
+        each request on to the new one."""
         dispatcher = self.__dict__.get("_dispatcher")
         self.__dict__["_dispatcher"] = None
         if self.__dict__.get("wsgi_app") is dispatcher:
             del self.__dict__["wsgi_app"]
+        if dispatcher is not None:
+            dispatcher.stale = True
+
+    def _current_dispatcher(self) -> t.Any:
+        """The dispatcher, built when there is none yet."""
+        dispatcher = self._dispatcher
+        if dispatcher is None:
+            dispatcher = self._prepare_dispatch()
+        return dispatcher
 
     def _prepare_dispatch(self) -> t.Any:
         """Resolve each endpoint's view and hooks once, and build the dispatcher."""

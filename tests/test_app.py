@@ -1530,6 +1530,32 @@ def test_app_attributes(app: t.Any, fw: t.Any) -> None:
     assert app.url_map.strict_slashes is True
 
 
+def test_settings_changed_after_middleware_wrapped_a_served_app(fw: t.Any) -> None:
+    # Middleware assigned after the first request wraps what serves requests
+    # then; a setting changed later must still reach the next request.
+    app = fw.Flask(__name__)
+    add(app, "/json", lambda: {"b": 1, "a": 2})
+    client = app.test_client()
+    assert fetch(client, "/json").get_data() == b'{"a":2,"b":1}\n'
+    seen: list[str] = []
+    inner = app.wsgi_app
+
+    def middleware(environ: t.Any, start_response: t.Any) -> t.Any:
+        seen.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    app.wsgi_app = middleware
+
+    class Unsorted(type(app.json)):  # type: ignore[misc]
+        sort_keys = False
+
+    app.json = Unsorted(app)
+    assert fetch(client, "/json").get_data() == b'{"b":1,"a":2}\n'
+    app.dispatch_request = lambda: {"z": 0, "y": 1}
+    assert fetch(client, "/json").get_data() == b'{"z":0,"y":1}\n'
+    assert seen == ["/json", "/json"]
+
+
 def test_response_and_json_classes_set_after_the_first_request(
     app: t.Any, client: t.Any
 ) -> None:
