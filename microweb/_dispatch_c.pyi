@@ -28,7 +28,7 @@ class Endpoint:
 
 @disjoint_base
 class Dispatcher:
-    app: Any
+    app_ref: Any
     matcher: Any
     unmatched: Endpoint
     context_class: Any
@@ -58,12 +58,18 @@ class Dispatcher:
         delegate: Any,
     ) -> None: ...
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any: ...
+    def serve(self, app: Any, environ: dict[str, Any], start_response: Any) -> Any: ...
     def dispatch(
-        self, context: Any, environ: dict[str, Any], start_response: Any
+        self, app: Any, context: Any, environ: dict[str, Any], start_response: Any
     ) -> Any: ...
-    def carries_session(self, environ: dict[str, Any]) -> bool: ...
+    def carries_session(self, app: Any, environ: dict[str, Any]) -> bool: ...
     def fast_body(
-        self, rv: Any, method: str, start_response: Any, session_context: Any
+        self,
+        app: Any,
+        rv: Any,
+        method: str,
+        start_response: Any,
+        session_context: Any,
     ) -> list[bytes] | None: ...
     def error_answer(self, error: Any) -> tuple[str, bytes] | None: ...
 

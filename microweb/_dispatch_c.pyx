@@ -10,6 +10,8 @@ from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set, get_value
 from cpython.unicode cimport PyUnicode_GET_LENGTH, PyUnicode_Substring
 from libc.string cimport memcmp
 
+import weakref
+
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.sansio.http import parse_cookie
 
@@ -104,7 +106,7 @@ cdef class Endpoint:
 cdef class Dispatcher:
     """The app's WSGI callable."""
 
-    cdef public object app
+    cdef public object app_ref
     cdef public object matcher
     cdef public Endpoint unmatched
     cdef public object context_class
@@ -136,7 +138,10 @@ cdef class Dispatcher:
         session_headers,
         delegate,
     ):
-        self.app = app
+        # Weak: the app holds its dispatcher (as ``wsgi_app``), and an app must be
+        # freed without the garbage collector, as Flask's is. Serving, the app is
+        # handed to :meth:`serve`; only :meth:`__call__` looks it up here.
+        self.app_ref = weakref.ref(app)
         # The routing core's matcher; each rule carries its ``Endpoint`` as
         # ``rule._dispatch_endpoint``.
         self.matcher = matcher
@@ -155,12 +160,13 @@ cdef class Dispatcher:
         self.domain = domain
         # ``signals.active`` says whether anyone listens to a request's signals.
         self.signals = signals
-        # ``context -> headers`` that save the context's session (``Vary`` and
-        # ``Set-Cookie``) on a direct answer; ``None`` when it takes a response
-        # object.
+        # ``(app, context) -> headers`` that save the context's session (``Vary``
+        # and ``Set-Cookie``) on a direct answer; ``None`` when it takes a
+        # response object.
         self.session_headers = session_headers
-        # The app's ``full_dispatch_request`` when the app overrides a dispatch
-        # method: it serves each request once matched. ``None``: the core does.
+        # ``app -> response``: the app's ``full_dispatch_request`` when the app
+        # overrides a dispatch method: it serves each request once matched.
+        # ``None``: the core does.
         self.delegate = delegate
         # Set when the app drops this dispatcher (a dispatch input changed):
         # middleware may still hold it, and it hands each request to the app's
@@ -170,9 +176,20 @@ cdef class Dispatcher:
         self._match = matcher.match
 
     def __call__(self, environ, start_response):
-        app = self.app
+        """Serve a request to the app, for a caller that holds the dispatcher
+        without the app (middleware that wrapped ``app.wsgi_app`` after the first
+        request)."""
+        app = self.app_ref()
+        if app is None:
+            raise RuntimeError("The app this dispatcher served has been freed.")
         if self.stale:
-            return app._current_dispatcher()(environ, start_response)
+            # Dropped by the app: its current dispatcher serves. Only this way
+            # in can reach a stale dispatcher: the app no longer holds it.
+            return app._current_dispatcher().serve(app, environ, start_response)
+        return self.serve(app, environ, start_response)
+
+    cpdef object serve(self, app, environ, start_response):
+        """Serve a request to *app*, the app this dispatcher was built for."""
         context = self.context_class(app, environ)
         # PERF: the C API of context variables, without method calls.
         outer = get_value(self.context_var, None)
@@ -185,7 +202,7 @@ cdef class Dispatcher:
         error = None
         try:
             try:
-                response = self.dispatch(context, environ, start_response)
+                response = self.dispatch(app, context, environ, start_response)
             except Exception as raised:
                 error = raised
                 response = app.handle_exception(raised)
@@ -221,14 +238,13 @@ cdef class Dispatcher:
                 if signals.active:
                     signals.popped(context)
 
-    cpdef object dispatch(self, context, environ, start_response):
+    cpdef object dispatch(self, app, context, environ, start_response):
         """Match, run hooks and view; return a body list (``start_response`` done)
         or a response object."""
         cdef Endpoint endpoint
         cdef str domain
         cdef str method = environ["REQUEST_METHOD"]
         cdef str path = _get(environ, "PATH_INFO", "/")
-        app = self.app
         # The server's string is kept when it is upper case already: its hash is
         # cached, and no new string is made.
         # PERF: an ASCII method is looked over in C for a lower-case letter (a
@@ -277,7 +293,7 @@ cdef class Dispatcher:
             request.view_args = context.view_args
             request.routing_exception = context.routing_exception
         if self.delegate is not None:
-            return self.delegate()
+            return self.delegate(app)
         try:
             rv = None
             if self.signals.active:
@@ -309,28 +325,30 @@ cdef class Dispatcher:
         ):
             # A session used, or perhaps carried (to refresh), is saved on the
             # direct answer too.
-            if context._session is not None or self.carries_session(environ):
+            if context._session is not None or self.carries_session(app, environ):
                 session_context = context
             else:
                 session_context = None
             # The method as the server gave it: Werkzeug's response leaves out
             # the body for exactly "HEAD".
             body = self.fast_body(
-                rv, environ["REQUEST_METHOD"], start_response, session_context
+                app, rv, environ["REQUEST_METHOD"], start_response, session_context
             )
             if body is not None:
                 return body
         return app.finalize_request(rv)
 
-    cpdef bint carries_session(self, environ):
+    cpdef bint carries_session(self, app, environ):
         """Whether the request may carry the session cookie, named as the config
         names it now (a substring test: it may say yes wrongly, never no
         wrongly). Such a request may have a session to refresh even when the
         view never touched it."""
         header = _get(environ, "HTTP_COOKIE", None)
-        return header is not None and self.app.config["SESSION_COOKIE_NAME"] in header
+        return header is not None and app.config["SESSION_COOKIE_NAME"] in header
 
-    cpdef object fast_body(self, rv, str method, start_response, session_context):
+    cpdef object fast_body(
+        self, app, rv, str method, start_response, session_context
+    ):
         """Answer *rv* without a response object when it is a plain value, with
         the headers that save the session of *session_context* (unless ``None``);
         ``None`` when it is not plain."""
@@ -367,7 +385,7 @@ cdef class Dispatcher:
         # PERF: _decimal for str(len(body)).
         headers = [type_header, ("Content-Length", _decimal(len(body)))]
         if session_context is not None:
-            session_headers = self.session_headers(session_context)
+            session_headers = self.session_headers(app, session_context)
             if session_headers is None:
                 return None
             headers += session_headers
@@ -467,4 +485,9 @@ def call_app(app, environ, start_response):
     # PERF: as the app class's ``__call__``, a compiled function: a server's
     # call reaches the dispatcher without a Python frame. Binding, so that it
     # is a method there, as the pure function is.
-    return app.wsgi_app(environ, start_response)
+    wsgi_app = app.wsgi_app
+    if type(wsgi_app) is Dispatcher:
+        # The app in hand: the dispatcher holds it only weakly.
+        # PERF: a C call of serve, without __call__'s argument tuple.
+        return (<Dispatcher>wsgi_app).serve(app, environ, start_response)
+    return wsgi_app(environ, start_response)

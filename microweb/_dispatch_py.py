@@ -14,6 +14,7 @@ hands it the app and what it resolved once per endpoint.
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -79,7 +80,10 @@ class Dispatcher:
         session_headers: Any,
         delegate: Any,
     ) -> None:
-        self.app = app
+        # Weak: the app holds its dispatcher (as ``wsgi_app``), and an app must be
+        # freed without the garbage collector, as Flask's is. Serving, the app is
+        # handed to :meth:`serve`; only :meth:`__call__` looks it up here.
+        self.app_ref = weakref.ref(app)
         # The routing core's matcher; each rule carries its ``Endpoint`` as
         # ``rule._dispatch_endpoint``.
         self.matcher = matcher
@@ -98,12 +102,13 @@ class Dispatcher:
         self.domain = domain
         # ``signals.active`` says whether anyone listens to a request's signals.
         self.signals = signals
-        # ``context -> headers`` that save the context's session (``Vary`` and
-        # ``Set-Cookie``) on a direct answer; ``None`` when it takes a response
-        # object.
+        # ``(app, context) -> headers`` that save the context's session (``Vary``
+        # and ``Set-Cookie``) on a direct answer; ``None`` when it takes a
+        # response object.
         self.session_headers = session_headers
-        # The app's ``full_dispatch_request`` when the app overrides a dispatch
-        # method: it serves each request once matched. ``None``: the core does.
+        # ``app -> response``: the app's ``full_dispatch_request`` when the app
+        # overrides a dispatch method: it serves each request once matched.
+        # ``None``: the core does.
         self.delegate = delegate
         # Set when the app drops this dispatcher (a dispatch input changed):
         # middleware may still hold it, and it hands each request to the app's
@@ -112,9 +117,20 @@ class Dispatcher:
         self.error_bodies: dict[type, bytes] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        app = self.app
+        """Serve a request to the app, for a caller that holds the dispatcher
+        without the app (middleware that wrapped ``app.wsgi_app`` after the first
+        request)."""
+        app = self.app_ref()
+        if app is None:
+            raise RuntimeError("The app this dispatcher served has been freed.")
         if self.stale:
-            return app._current_dispatcher()(environ, start_response)
+            # Dropped by the app: its current dispatcher serves. Only this way
+            # in can reach a stale dispatcher: the app no longer holds it.
+            return app._current_dispatcher().serve(app, environ, start_response)
+        return self.serve(app, environ, start_response)
+
+    def serve(self, app: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        """Serve a request to *app*, the app this dispatcher was built for."""
         context = self.context_class(app, environ)
         outer = self.context_var.get(None)
         if outer is not None:
@@ -126,7 +142,7 @@ class Dispatcher:
         error: BaseException | None = None
         try:
             try:
-                response = self.dispatch(context, environ, start_response)
+                response = self.dispatch(app, context, environ, start_response)
             except Exception as raised:
                 error = raised
                 response = app.handle_exception(raised)
@@ -163,11 +179,10 @@ class Dispatcher:
                     signals.popped(context)
 
     def dispatch(
-        self, context: Any, environ: dict[str, Any], start_response: Any
+        self, app: Any, context: Any, environ: dict[str, Any], start_response: Any
     ) -> Any:
         """Match, run hooks and view; return a body list (``start_response`` done)
         or a response object."""
-        app = self.app
         method = environ["REQUEST_METHOD"]
         # The server's string is kept when it is upper case already: its hash is
         # cached, and no new string is made.
@@ -216,7 +231,7 @@ class Dispatcher:
             request.view_args = context.view_args
             request.routing_exception = context.routing_exception
         if self.delegate is not None:
-            return self.delegate()
+            return self.delegate(app)
         try:
             rv = None
             if self.signals.active:
@@ -248,29 +263,34 @@ class Dispatcher:
         ):
             # A session used, or perhaps carried (to refresh), is saved on the
             # direct answer too.
-            if context._session is not None or self.carries_session(environ):
+            if context._session is not None or self.carries_session(app, environ):
                 session_context = context
             else:
                 session_context = None
             # The method as the server gave it: Werkzeug's response leaves out
             # the body for exactly "HEAD".
             body = self.fast_body(
-                rv, environ["REQUEST_METHOD"], start_response, session_context
+                app, rv, environ["REQUEST_METHOD"], start_response, session_context
             )
             if body is not None:
                 return body
         return app.finalize_request(rv)
 
-    def carries_session(self, environ: dict[str, Any]) -> bool:
+    def carries_session(self, app: Any, environ: dict[str, Any]) -> bool:
         """Whether the request may carry the session cookie, named as the config
         names it now (a substring test: it may say yes wrongly, never no
         wrongly). Such a request may have a session to refresh even when the
         view never touched it."""
         header = environ.get("HTTP_COOKIE")
-        return header is not None and self.app.config["SESSION_COOKIE_NAME"] in header
+        return header is not None and app.config["SESSION_COOKIE_NAME"] in header
 
     def fast_body(
-        self, rv: Any, method: str, start_response: Any, session_context: Any
+        self,
+        app: Any,
+        rv: Any,
+        method: str,
+        start_response: Any,
+        session_context: Any,
     ) -> list[bytes] | None:
         """Answer *rv* without a response object when it is a plain value, with
         the headers that save the session of *session_context* (unless ``None``);
@@ -304,7 +324,7 @@ class Dispatcher:
             return None
         headers = [type_header, ("Content-Length", str(len(body)))]
         if session_context is not None:
-            session_headers = self.session_headers(session_context)
+            session_headers = self.session_headers(app, session_context)
             if session_headers is None:
                 return None
             headers += session_headers
@@ -365,4 +385,8 @@ def cookie_value(header: str | None, name: str) -> str | None:
 def call_app(app: Any, environ: dict[str, Any], start_response: Any) -> Any:
     """``app(environ, start_response)``: the app's ``__call__``, which calls
     ``app.wsgi_app`` (the ``Dispatcher`` after the first request)."""
-    return app.wsgi_app(environ, start_response)
+    wsgi_app = app.wsgi_app
+    if wsgi_app.__class__ is Dispatcher:
+        # The app in hand: the dispatcher holds it only weakly.
+        return wsgi_app.serve(app, environ, start_response)
+    return wsgi_app(environ, start_response)

@@ -559,7 +559,9 @@ class App(Scaffold):
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> t.Iterable[bytes]:
         """The WSGI application: the dispatch core serves the request."""
-        return self._current_dispatcher()(environ, start_response)  # type: ignore[no-any-return]
+        return self._current_dispatcher().serve(  # type: ignore[no-any-return]
+            self, environ, start_response
+        )
 
     #: ``app(environ, start_response)`` calls :meth:`wsgi_app`. It is a function of
     #: the dispatch core: compiled, a server's call reaches the dispatcher without
@@ -567,6 +569,13 @@ class App(Scaffold):
     __call__ = dispatch.core.call_app
 
     def __setattr__(self, name: str, value: t.Any) -> None:
+        if name == "wsgi_app":
+            app_ref = getattr(value, "app_ref", None)
+            if isinstance(app_ref, weakref.ref) and app_ref() is not self:
+                # Another app's dispatcher: the app's ``__call__`` would hand it
+                # this app. Through ``__call__`` it serves its own, as another
+                # app's ``wsgi_app`` does in Flask.
+                value = value.__call__
         super().__setattr__(name, value)
         if name in _DISPATCH_INPUTS and self.__dict__.get("_dispatcher") is not None:
             # The dispatcher was built from the old value: the next request

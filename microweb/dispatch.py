@@ -10,8 +10,10 @@ the dispatcher matches each request and hands it to the app's
 
 from __future__ import annotations
 
+import inspect
+import operator
 import typing as t
-from types import ModuleType
+from types import FunctionType, ModuleType
 
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -110,23 +112,36 @@ DISPATCH_METHODS = (
 )
 
 
-def _delegate(app: App) -> t.Callable[[], t.Any] | None:
-    """``app.full_dispatch_request`` when the app overrides a dispatch method (in its
-    class or on the instance), for the core to hand each matched request to;
-    ``None`` when the core may serve requests itself."""
+def _delegate(app: App) -> t.Callable[[App], t.Any] | None:
+    """``app -> app.full_dispatch_request()`` when the app overrides a dispatch
+    method (in its class or on the instance), for the core to hand each matched
+    request to; ``None`` when the core may serve requests itself.
+
+    The core is handed the function, not the bound method: what the dispatcher
+    holds must not hold the app (see :func:`build`)."""
     from .app import App
 
     cls = type(app)
-    if any(
+    if not any(
         getattr(cls, name) is not getattr(App, name) or name in app.__dict__
         for name in DISPATCH_METHODS
     ):
-        return app.full_dispatch_request
-    return None
+        return None
+    # The class's own attribute (through the MRO), not what it binds to.
+    function = inspect.getattr_static(cls, "full_dispatch_request")
+    if "full_dispatch_request" not in app.__dict__ and type(function) is FunctionType:
+        return function
+    # Set on the instance, or not a plain function: looked up on each request.
+    return operator.methodcaller("full_dispatch_request")
 
 
 def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
-    """The dispatcher for *app*, on *dispatch_core* (the selected core by default)."""
+    """The dispatcher for *app*, on *dispatch_core* (the selected core by default).
+
+    The app holds its dispatcher, so the dispatcher holds the app only weakly,
+    and nothing it holds may hold the app (no bound method of the app): an app is
+    then freed as soon as its last reference goes, as Flask's is. The app is
+    handed to the dispatcher with each request instead."""
     dispatch_core = dispatch_core or core
     plain = _plain_responses(app)
 
@@ -173,6 +188,6 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
         tear_down,
         _fixed_domain(app),
         signals.watch,
-        app._session_headers,
+        type(app)._session_headers,
         _delegate(app),
     )

@@ -14,6 +14,7 @@ import json as _json
 import re
 import typing as t
 import uuid
+import weakref
 from datetime import date
 from json import decoder as _json_decoder
 from json import encoder as _json_encoder
@@ -133,7 +134,9 @@ class JSONProvider:
     mimetype = "application/json"
 
     def __init__(self, app: App) -> None:
-        self._app = app
+        # A proxy: the app holds its provider (``app.json``), and an app must be
+        # freed without the garbage collector.
+        self._app = t.cast("App", weakref.proxy(app))
         self._encoders: dict[tuple[t.Any, ...], t.Any] = {}
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:

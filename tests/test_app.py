@@ -12,10 +12,12 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import decimal
+import gc
 import importlib
 import io
 import typing as t
 import uuid
+import weakref
 
 import pytest
 from conftest import both_frameworks, fetch, wrap_in_validator
@@ -32,7 +34,7 @@ from werkzeug.exceptions import (
 from werkzeug.routing import BuildError
 
 #: Flask, then microweb: each test states the behaviour once for both.
-fw = both_frameworks()
+fw = both_frameworks("Blueprint")
 
 
 def add(app: t.Any, rule: str, view: t.Callable[..., t.Any], **options: t.Any) -> None:
@@ -1576,3 +1578,67 @@ def test_response_and_json_classes_set_after_the_first_request(
     app.response_class = Plain
     assert fetch(client, "/json").get_data() == b'{"b":1,"a":2}\n'
     assert fetch(client, "/text").content_type == "text/plain; charset=utf-8"
+
+
+# -------------------------------------------------------------- freeing the app
+
+
+def served_app(fw: t.Any) -> weakref.ref[t.Any]:
+    """A weak reference to an app with routes, hooks, a blueprint and a session,
+    which has served a few requests; no strong one is left."""
+    app = fw.Flask(__name__)
+    app.secret_key = "secret"
+    shop = fw.Blueprint("shop", __name__, url_prefix="/shop")
+
+    @shop.route("/items/<int:item>")
+    def item(item: int) -> t.Any:
+        return {"item": item}
+
+    app.register_blueprint(shop)
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    @app.before_request
+    def before() -> None:
+        fw.g.seen = True
+
+    client = app.test_client()
+    assert fetch(client, "/").get_data() == b"index"
+    assert fetch(client, "/shop/items/3").get_json() == {"item": 3}
+    return weakref.ref(app)
+
+
+@pytest.mark.parametrize("serve", [False, True], ids=["fresh", "served"])
+def test_app_freed_on_zero_refcount(fw: t.Any, serve: bool) -> None:
+    # An app holds no reference cycle (its JSON provider, its dispatcher...),
+    # fresh or once it has served: reference counting alone frees it.
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        if serve:
+            app_ref = served_app(fw)
+        else:
+            app = fw.Flask(__name__)
+            app_ref = weakref.ref(app)
+            del app
+        assert app_ref() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_wsgi_app_taken_after_the_first_request(fw: t.Any) -> None:
+    # Middleware may wrap app.wsgi_app after the app has served; another app
+    # given this app's wsgi_app serves this app, as in Flask.
+    app = fw.Flask("first")
+    app.add_url_rule("/", "index", lambda: fw.current_app.import_name)
+    assert fetch(app.test_client()).get_data() == b"first"
+    other = fw.Flask("other")
+    other.add_url_rule("/", "index", lambda: fw.current_app.import_name)
+    other.wsgi_app = app.wsgi_app
+    assert fetch(other.test_client()).get_data() == b"first"
+    wrap_in_validator(app)
+    assert fetch(app.test_client()).get_data() == b"first"

@@ -412,5 +412,5 @@ def test_an_app_overriding_a_dispatch_method_is_served_through_it(
     subclass = type("Overriding", (dispatch_app_class,), {name: passthrough})
     app = routes(subclass(__name__))
     dispatcher = dispatch.build(app, app.dispatch_core)
-    assert dispatcher.delegate == app.full_dispatch_request
+    assert dispatcher.delegate is subclass.full_dispatch_request
     assert fetch(app.test_client(), "/users/ann").get_data() == b"user ann"
