@@ -1169,8 +1169,16 @@ def test_same_answer_as_flask(
 ) -> None:
     """Each twin answers as Flask does: status, headers (sorted; ``Allow`` as a
     set), body, exception and records."""
+    check_requests_against_flask(dispatch_app_class, config, specs)
+
+
+def check_requests_against_flask(
+    app_class: type, config: dict[str, t.Any], specs: list[dict[str, t.Any]]
+) -> None:
+    """The app of *config* on Flask and on *app_class*: the same answers to
+    *specs*, one after the other."""
     reference = build_app(flask.Flask, FLASK_NS, config, "dispatch_diff_flask")
-    app = build_app(dispatch_app_class, MICROWEB_NS, config, "dispatch_diff_microweb")
+    app = build_app(app_class, MICROWEB_NS, config, "dispatch_diff_microweb")
     try:
         for spec in specs:
             check_against_flask(reference, app, spec)
@@ -1201,13 +1209,7 @@ def test_dispatch_methods_same_answer_as_flask(
 ) -> None:
     """Served through the app's dispatch methods (``full_dispatch_request`` and
     the methods it calls), microweb still answers as Flask does."""
-    reference = build_app(flask.Flask, FLASK_NS, config, "dispatch_diff_flask")
-    app = build_app(delegating_app_class, MICROWEB_NS, config, "dispatch_diff_methods")
-    try:
-        for spec in specs:
-            check_against_flask(reference, app, spec)
-    finally:
-        disconnect_signals(reference, app)
+    check_requests_against_flask(delegating_app_class, config, specs)
 
 
 # -------------------------------------------------------------- pinned cases

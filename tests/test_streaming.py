@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import typing as t
 
 import flask
@@ -157,6 +158,26 @@ def test_stream_read_inside_the_client_keeps_its_request_current(
     assert paths == [path, path, path, "/outer" if outer == "request" else None]
 
 
+@contextlib.contextmanager
+def app_context_signals(fw: t.Any, app: t.Any, events: list[t.Any]) -> t.Iterator[None]:
+    """Record ``appcontext_pushed`` and ``appcontext_popped`` of *app* in *events*
+    ("pushed", "popped") while the block runs."""
+
+    def pushed(sender: t.Any, **extra: t.Any) -> None:
+        events.append("pushed")
+
+    def popped(sender: t.Any, **extra: t.Any) -> None:
+        events.append("popped")
+
+    fw.appcontext_pushed.connect(pushed, app)
+    fw.appcontext_popped.connect(popped, app)
+    try:
+        yield
+    finally:
+        fw.appcontext_pushed.disconnect(pushed, app)
+        fw.appcontext_popped.disconnect(popped, app)
+
+
 @pytest.mark.parametrize("outer", ["request", "app"])
 def test_stream_inside_an_outer_context_sends_its_app_context_signals(
     app: t.Any, client: t.Any, fw: t.Any, outer: str
@@ -164,23 +185,15 @@ def test_stream_inside_an_outer_context_sends_its_app_context_signals(
     # The body pushes the shared app context again: its signals are sent once
     # more, and the outer context's end sends the last one.
     events = streaming_app(app, fw)
-    pushed = lambda sender, **extra: events.append("pushed")  # noqa: E731
-    popped = lambda sender, **extra: events.append("popped")  # noqa: E731
-    fw.appcontext_pushed.connect(pushed, app)
-    fw.appcontext_popped.connect(popped, app)
-    try:
-        if outer == "request":
-            outer_context = app.test_request_context("/outer")
-        else:
-            outer_context = app.app_context()
-        with outer_context:
-            response = client.get("/stream")
-            response.get_data()
-            response.close()
-            events.append("read")
-    finally:
-        fw.appcontext_pushed.disconnect(pushed, app)
-        fw.appcontext_popped.disconnect(popped, app)
+    if outer == "request":
+        outer_context = app.test_request_context("/outer")
+    else:
+        outer_context = app.app_context()
+    with app_context_signals(fw, app, events), outer_context:
+        response = client.get("/stream")
+        response.get_data()
+        response.close()
+        events.append("read")
     assert events.count("pushed") == 2
     assert events.count("popped") == 2
     assert events[-2:] == ["teardown_appcontext", "popped"]
@@ -194,20 +207,12 @@ def test_client_keeps_the_shared_app_context_with_its_signals(
     # the app context it shares: pushed (a signal) after the request, popped
     # (a signal) when the block ends.
     events = streaming_app(app, fw)
-    pushed = lambda sender, **extra: events.append("pushed")  # noqa: E731
-    popped = lambda sender, **extra: events.append("popped")  # noqa: E731
-    fw.appcontext_pushed.connect(pushed, app)
-    fw.appcontext_popped.connect(popped, app)
-    try:
-        with app.app_context():
-            with client:
-                with client.get(path) as response:
-                    response.get_data()
-                events.append("read")
-            events.append("client done")
-    finally:
-        fw.appcontext_pushed.disconnect(pushed, app)
-        fw.appcontext_popped.disconnect(popped, app)
+    with app_context_signals(fw, app, events), app.app_context():
+        with client:
+            with client.get(path) as response:
+                response.get_data()
+            events.append("read")
+        events.append("client done")
     # The request pushes (and shares) nothing of its own; a stream's body pushes
     # the shared app context again while it runs; the client pushes it after the
     # request, and pops it when the block ends.
