@@ -43,7 +43,7 @@ from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .globals import REQUEST_CONTEXT_MESSAGE, context_var, g, request, session
 from .helpers import escape_control_characters, get_flashed_messages
 from .json import JSONProvider
-from .routing import Map, MapAdapter, Rule, without_bad_port
+from .routing import Map, MapAdapter, Rule, ShadowedRuleError, without_bad_port
 from .scaffold import F, Scaffold, _endpoint_from_view_func, _open
 from .sessions import SecureCookieSessionInterface, SessionInterface, carries_cookie
 from .signals import (
@@ -434,9 +434,16 @@ class App(Scaffold):
                 required.add("OPTIONS")
             else:
                 provide_automatic_options = False
-        rule_object = self.url_rule_class(rule, methods=methods | required, **options)
-        rule_object.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
-        self.url_map.add(rule_object)
+        try:
+            self._add_rule(rule, methods | required, provide_automatic_options, options)
+        except ShadowedRuleError:
+            if view_func is not None or endpoint in self.view_functions:
+                raise
+            # A rule without a view under the pattern of an earlier rule, as
+            # Flask's tutorial adds "/" for the endpoint "index" beside its blog's
+            # index: it can only build URLs (in Flask it never matches either).
+            options["build_only"] = True
+            self._add_rule(rule, methods | required, provide_automatic_options, options)
         if view_func is not None:
             existing = self.view_functions.get(endpoint)
             if existing is not None and existing != view_func:
@@ -445,6 +452,17 @@ class App(Scaffold):
                     f" endpoint function: {endpoint}"
                 )
             self.view_functions[endpoint] = view_func
+
+    def _add_rule(
+        self,
+        rule: str,
+        methods: set[str],
+        provide_automatic_options: bool,
+        options: dict[str, t.Any],
+    ) -> None:
+        rule_object = self.url_rule_class(rule, methods=methods, **options)
+        rule_object.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        self.url_map.add(rule_object)
 
     def teardown_appcontext(self, function: F) -> F:
         """Run *function* when each app context ends, with its error or ``None``."""

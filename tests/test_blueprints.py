@@ -1248,6 +1248,25 @@ def test_blueprint_static_default_url_path(fw: t.Any, site: t.Any) -> None:
     assert response.data == b"hello, static world\n"
 
 
+def test_a_viewless_rule_under_a_blueprint_route_builds_urls(fw: t.Any) -> None:
+    """Flask's tutorial: the blog blueprint serves "/", and the app adds "/" for
+    the endpoint "index" with no view, so that ``url_for("index")`` works."""
+    app = new_app(fw)
+    blog = fw.Blueprint("blog", __name__)
+
+    @blog.route("/")
+    def index() -> str:
+        return "blog index"
+
+    app.register_blueprint(blog)
+    app.add_url_rule("/", endpoint="index")
+    assert text(app.test_client(), "/") == (200, "blog index")
+    with app.test_request_context():
+        assert fw.url_for("index") == "/"
+        assert fw.url_for("blog.index") == "/"
+        assert fw.url_for("index", _external=True) == "http://localhost/"
+
+
 def test_blueprint_static_under_the_app_static_url(fw: t.Any, site: t.Any) -> None:
     """A blueprint with a static folder and no URL prefix registers: the app's
     static route serves those URLs, and the blueprint's endpoint builds them."""

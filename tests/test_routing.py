@@ -1469,6 +1469,27 @@ def test_werkzeug_rule_factories_take_microweb_rules(map_class: type) -> None:
     assert adapter.match("/cart") == ("shop.cart", {})
 
 
+def test_app_takes_a_shadowed_rule_without_a_view_for_building(
+    dispatch_app_class: type,
+) -> None:
+    """``App.add_url_rule`` still refuses a shadowed rule with a view, or for an
+    endpoint that has one; a shadowed rule whose endpoint has no view (Flask's
+    tutorial adds "/" for "index" so) is added for building only."""
+    app = dispatch_app_class(__name__)
+    app.add_url_rule("/x", "first", lambda: "first")
+    app.add_url_rule("/y", "second", lambda: "second")
+    with pytest.raises(ShadowedRuleError):
+        app.add_url_rule("/x", "again", lambda: "again")
+    with pytest.raises(ShadowedRuleError):
+        app.add_url_rule("/x", "second")
+    app.add_url_rule("/x", "viewless")
+    built_only = [rule.endpoint for rule in app.url_map.iter_rules() if rule.build_only]
+    assert built_only == ["viewless"]
+    with app.test_request_context():
+        assert app.url_for("viewless") == "/x"
+    assert app.test_client().get("/x").get_data() == b"first"
+
+
 def test_shadowed_rule_in_constructor(map_class: type) -> None:
     with pytest.raises(ShadowedRuleError):
         map_class(
