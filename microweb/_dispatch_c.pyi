@@ -40,6 +40,7 @@ class Dispatcher:
     signals: Any
     session_headers: Any
     delegate: Any
+    flask_contexts: Any
     stale: bool
     error_bodies: dict[type, bytes]
     def __init__(
@@ -56,6 +57,7 @@ class Dispatcher:
         signals: Any,
         session_headers: Any,
         delegate: Any,
+        flask_contexts: Any,
     ) -> None: ...
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any: ...
     def serve(self, app: Any, environ: dict[str, Any], start_response: Any) -> Any: ...

@@ -118,6 +118,7 @@ cdef class Dispatcher:
     cdef public object signals
     cdef public object session_headers
     cdef public object delegate
+    cdef public object flask_contexts
     cdef public bint stale
     cdef public dict error_bodies
     # PERF: the matcher's bound ``match``, looked up once.
@@ -137,6 +138,7 @@ cdef class Dispatcher:
         signals,
         session_headers,
         delegate,
+        flask_contexts,
     ):
         # Weak: the app holds its dispatcher (as ``wsgi_app``), and an app must be
         # freed without the garbage collector, as Flask's is. Serving, the app is
@@ -168,6 +170,9 @@ cdef class Dispatcher:
         # overrides a dispatch method: it serves each request once matched.
         # ``None``: the core does.
         self.delegate = delegate
+        # ``microweb.flask_contexts.FlaskContexts`` when the app sets Flask's
+        # context variables too (for Flask extensions), else ``None``.
+        self.flask_contexts = flask_contexts
         # Set when the app drops this dispatcher (a dispatch input changed):
         # middleware may still hold it, and it hands each request to the app's
         # current one.
@@ -196,6 +201,9 @@ cdef class Dispatcher:
         if outer is not None:
             context.enter_within(outer)
         token = PyContextVar_Set(self.context_var, context)
+        flask_tokens = None
+        if self.flask_contexts is not None:
+            flask_tokens = self.flask_contexts.push(context)
         signals = self.signals
         if signals.active:
             signals.pushed(context)
@@ -234,6 +242,8 @@ cdef class Dispatcher:
                         # As Flask's: the environ lets go of the request, which
                         # ends their reference cycle without the garbage collector.
                         request.environ["werkzeug.request"] = None
+                if flask_tokens is not None:
+                    self.flask_contexts.pop(flask_tokens)
                 PyContextVar_Reset(self.context_var, token)
                 if signals.active:
                     signals.popped(context)

@@ -79,6 +79,7 @@ class Dispatcher:
         signals: Any,
         session_headers: Any,
         delegate: Any,
+        flask_contexts: Any,
     ) -> None:
         # Weak: the app holds its dispatcher (as ``wsgi_app``), and an app must be
         # freed without the garbage collector, as Flask's is. Serving, the app is
@@ -110,6 +111,9 @@ class Dispatcher:
         # overrides a dispatch method: it serves each request once matched.
         # ``None``: the core does.
         self.delegate = delegate
+        # ``microweb.flask_contexts.FlaskContexts`` when the app sets Flask's
+        # context variables too (for Flask extensions), else ``None``.
+        self.flask_contexts = flask_contexts
         # Set when the app drops this dispatcher (a dispatch input changed):
         # middleware may still hold it, and it hands each request to the app's
         # current one.
@@ -136,6 +140,9 @@ class Dispatcher:
         if outer is not None:
             context.enter_within(outer)
         token = self.context_var.set(context)
+        flask_tokens = None
+        if self.flask_contexts is not None:
+            flask_tokens = self.flask_contexts.push(context)
         signals = self.signals
         if signals.active:
             signals.pushed(context)
@@ -174,6 +181,8 @@ class Dispatcher:
                         # As Flask's: the environ lets go of the request, which
                         # ends their reference cycle without the garbage collector.
                         request.environ["werkzeug.request"] = None
+                if flask_tokens is not None:
+                    self.flask_contexts.pop(flask_tokens)
                 self.context_var.reset(token)
                 if signals.active:
                     signals.popped(context)

@@ -136,6 +136,7 @@ def _current_blueprints() -> list[str]:
 _DISPATCH_INPUTS = frozenset(
     {
         "dispatch_core",
+        "flask_contexts",
         "json",
         "request_context_class",
         "response_class",
@@ -190,6 +191,10 @@ class App(Scaffold):
     #: selected. Tests and benchmarks pin a core with a subclass (the routing core
     #: is pinned the same way, through ``url_map_class``).
     dispatch_core: t.Any = None
+    #: Set Flask's context variables too, whenever a context is pushed, so that
+    #: Flask extensions (which use ``flask.current_app``, ``flask.request``...)
+    #: work; needs Flask installed. Off by default: it costs a little per request.
+    flask_contexts: bool = False
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute["str | bytes | None"]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](

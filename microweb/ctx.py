@@ -17,6 +17,7 @@ from types import TracebackType
 from werkzeug.exceptions import HTTPException
 
 from . import dispatch
+from .flask_contexts import Tokens, bridge
 from .globals import REQUEST_CONTEXT_MESSAGE, context_var
 from .sessions import SecureCookieSessionInterface
 from .signals import appcontext_popped, appcontext_pushed
@@ -82,7 +83,9 @@ class AppContext:
     # attributes it sets.
     _g: _AppCtxGlobals | None = None
     _url_adapter: MapAdapter | None = None
-    _tokens: list[contextvars.Token[AppContext]] | None = None
+    # Per push: the token of microweb's context variable, and those of Flask's
+    # (``None`` unless the app sets Flask's variables).
+    _tokens: list[tuple[contextvars.Token[AppContext], Tokens | None]] | None = None
     #: The request context this context serves ``request`` from, if any.
     request_context: RequestContext | None = None
     #: Whether popping this context runs ``teardown_appcontext``.
@@ -138,7 +141,9 @@ class AppContext:
             self.enter_within(outer)
         if self._tokens is None:
             self._tokens = []
-        self._tokens.append(context_var.set(self))
+        token = context_var.set(self)
+        flask_tokens = bridge().push(self) if self.app.flask_contexts else None
+        self._tokens.append((token, flask_tokens))
         if self.owns_app_context:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
@@ -154,7 +159,10 @@ class AppContext:
                     exc = sys.exc_info()[1]
                 self.tear_down(exc)
         finally:
-            context_var.reset(tokens.pop())
+            token, flask_tokens = tokens.pop()
+            if flask_tokens is not None:
+                bridge().pop(flask_tokens)
+            context_var.reset(token)
         if self.owns_app_context:
             appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 

@@ -17,7 +17,7 @@ from types import FunctionType, ModuleType
 
 from werkzeug.http import HTTP_STATUS_CODES
 
-from . import _cores, signals
+from . import _cores, flask_contexts, signals
 from .globals import context_var
 from .json import JSONProvider
 from .wrappers import Response, blueprint_chain
@@ -190,4 +190,5 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
         signals.watch,
         type(app)._session_headers,
         _delegate(app),
+        flask_contexts.bridge() if app.flask_contexts else None,
     )

@@ -1,0 +1,69 @@
+"""Flask's context variables, set beside microweb's for Flask extensions.
+
+A Flask extension finds the current app and request through ``flask.current_app``,
+``flask.g``, ``flask.request`` and ``flask.session``: proxies that read two context
+variables of Flask's, one for the app context and one for the request context. For
+an app with :attr:`~microweb.App.flask_contexts` set, microweb sets those variables
+to its own contexts whenever it pushes one (a request, ``app_context()``,
+``test_request_context()``), so the extension's proxies reach the microweb app, its
+``g``, request and session. microweb's contexts answer what Flask's proxies ask of
+theirs: ``app`` and ``g`` of an app context, ``request`` and ``session`` of a request
+context.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import typing as t
+
+if t.TYPE_CHECKING:
+    from .ctx import AppContext
+
+Tokens = tuple[contextvars.Token[t.Any], "contextvars.Token[t.Any] | None"]
+
+
+class FlaskContexts:
+    """Sets and resets Flask's two context variables (``flask`` must be
+    importable)."""
+
+    __slots__ = ("app_var", "request_var")
+
+    def __init__(self) -> None:
+        try:
+            from flask import globals as flask_globals
+        except ImportError:
+            raise RuntimeError(
+                "App.flask_contexts sets Flask's context variables for Flask"
+                " extensions, and needs Flask installed:"
+                " pip install 'microweb[flask]'."
+            ) from None
+        self.app_var: contextvars.ContextVar[t.Any] = flask_globals._cv_app
+        self.request_var: contextvars.ContextVar[t.Any] = flask_globals._cv_request
+
+    def push(self, context: AppContext) -> Tokens:
+        """Make *context* Flask's current app context, and its request context (if
+        it serves a request) Flask's current request context."""
+        request_context = context.request_context
+        return (
+            self.app_var.set(context),
+            None if request_context is None else self.request_var.set(request_context),
+        )
+
+    def pop(self, tokens: Tokens) -> None:
+        """Give Flask's variables back the values they had before :meth:`push`."""
+        app_token, request_token = tokens
+        if request_token is not None:
+            self.request_var.reset(request_token)
+        self.app_var.reset(app_token)
+
+
+_bridge: FlaskContexts | None = None
+
+
+def bridge() -> FlaskContexts:
+    """The process's :class:`FlaskContexts`, made (and Flask imported) on first
+    use."""
+    global _bridge
+    if _bridge is None:
+        _bridge = FlaskContexts()
+    return _bridge

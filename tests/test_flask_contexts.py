@@ -1,0 +1,170 @@
+"""``App.flask_contexts``: Flask's context variables set beside microweb's, so that
+code written against ``flask`` (an extension using ``flask.current_app``,
+``flask.g``, ``flask.request``, ``flask.session``) works on a microweb app.
+
+Every test runs on microweb's compiled cores and on its pure ones.
+"""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+
+import flask
+import flask.globals
+import pytest
+from conftest import fetch
+
+import microweb
+from microweb.flask_contexts import FlaskContexts
+
+
+class FlaskStyleExtension:
+    """What a Flask extension does, written against ``flask`` only: state in
+    ``app.extensions``, a resource in ``flask.g`` closed at teardown, the request
+    read through ``flask.request``."""
+
+    def __init__(self, app: t.Any) -> None:
+        self.closed: list[str] = []
+        app.extensions["style"] = self
+        app.before_request(self.remember_path)
+        app.teardown_appcontext(self.close)
+
+    def remember_path(self) -> None:
+        flask.g.resource = f"resource for {flask.request.path}"
+
+    def close(self, exc: BaseException | None) -> None:
+        assert flask.current_app.extensions["style"] is self
+        resource = flask.g.pop("resource", None)
+        if resource is not None:
+            self.closed.append(resource)
+
+    @staticmethod
+    def resource() -> str:
+        return t.cast(str, flask.g.resource)
+
+
+def bridged_app(app_class: type) -> t.Any:
+    app = app_class(__name__)
+    app.secret_key = "test"
+    app.flask_contexts = True
+    return app
+
+
+def test_a_flask_style_extension_works(dispatch_app_class: type) -> None:
+    app = bridged_app(dispatch_app_class)
+    extension = FlaskStyleExtension(app)
+
+    @app.route("/items/<int:n>")
+    def item(n: int) -> dict[str, t.Any]:
+        return {
+            "same app": flask.current_app._get_current_object() is app,
+            "same g": flask.g._get_current_object() is microweb.g._get_current_object(),
+            "same request": flask.request._get_current_object()
+            is microweb.request._get_current_object(),
+            "request_ctx": flask.globals.request_ctx.request.path,
+            "view_args": flask.request.view_args,
+            "resource": extension.resource(),
+        }
+
+    answer = fetch(app.test_client(), "/items/3").json
+    assert answer == {
+        "same app": True,
+        "same g": True,
+        "same request": True,
+        "request_ctx": "/items/3",
+        "view_args": {"n": 3},
+        "resource": "resource for /items/3",
+    }
+    assert extension.closed == ["resource for /items/3"]
+    assert not flask.has_app_context()
+    assert not flask.has_request_context()
+
+
+def test_flask_session_is_the_microweb_session(dispatch_app_class: type) -> None:
+    app = bridged_app(dispatch_app_class)
+
+    @app.route("/set")
+    def set_value() -> str:
+        flask.session["user"] = "ann"
+        return "set"
+
+    @app.route("/get")
+    def get_value() -> str:
+        return f"{microweb.session.get('user')} {flask.session.get('user')}"
+
+    client = app.test_client()
+    fetch(client, "/set")
+    assert fetch(client, "/get").get_data() == b"ann ann"
+
+
+def test_flask_contexts_in_contexts_pushed_by_hand(dispatch_app_class: type) -> None:
+    app = bridged_app(dispatch_app_class)
+    app.add_url_rule("/", "index", lambda: flask.current_app.name)
+    with app.app_context():
+        assert flask.current_app._get_current_object() is app
+        assert not flask.has_request_context()
+        # A request served inside: Flask's variables are the request's, then the
+        # outer context's again.
+        assert fetch(app.test_client(), "/").get_data() == app.name.encode()
+        assert flask.current_app._get_current_object() is app
+        assert not flask.has_request_context()
+        with app.test_request_context("/here?x=1"):
+            assert flask.request.args["x"] == "1"
+            assert flask.url_for("index") == "/"
+        assert not flask.has_request_context()
+    assert not flask.has_app_context()
+
+
+def test_flask_contexts_through_errors_and_streams(dispatch_app_class: type) -> None:
+    app = bridged_app(dispatch_app_class)
+    app.testing = False
+    seen: list[t.Any] = []
+
+    @app.route("/fail")
+    def fail() -> str:
+        raise LookupError("broken")
+
+    @app.errorhandler(LookupError)
+    def handled(error: LookupError) -> tuple[str, int]:
+        return f"{flask.request.path}: {error}", 500
+
+    @app.teardown_request
+    def after(exc: BaseException | None) -> None:
+        seen.append((flask.request.path, exc))
+
+    @app.route("/stream")
+    def stream() -> t.Any:
+        def lines() -> t.Iterator[str]:
+            yield flask.request.path
+            yield f" {flask.current_app.name}"
+
+        return microweb.stream_with_context(lines())
+
+    client = app.test_client()
+    response = fetch(client, "/fail")
+    assert (response.status_code, response.get_data()) == (500, b"/fail: broken")
+    assert fetch(client, "/stream").get_data() == f"/stream {app.name}".encode()
+    # Handled, the error does not reach the teardown functions, as in Flask.
+    assert seen[0] == ("/fail", None)
+    assert not flask.has_app_context()
+
+
+def test_off_by_default(dispatch_app_class: type) -> None:
+    app = dispatch_app_class(__name__)
+    app.add_url_rule("/", "index", lambda: str(flask.has_app_context()))
+    client = app.test_client()
+    assert fetch(client, "/").get_data() == b"False"
+    # Switched on after the first request, it holds from the next one.
+    app.flask_contexts = True
+    assert fetch(client, "/").get_data() == b"True"
+    app.flask_contexts = False
+    assert fetch(client, "/").get_data() == b"False"
+
+
+def test_without_flask_the_switch_says_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "flask", None)
+    with pytest.raises(RuntimeError, match="needs Flask installed"):
+        FlaskContexts()
