@@ -14,6 +14,7 @@ context.
 from __future__ import annotations
 
 import contextvars
+import importlib
 import typing as t
 
 if t.TYPE_CHECKING:
@@ -30,7 +31,8 @@ class FlaskContexts:
 
     def __init__(self) -> None:
         try:
-            from flask import globals as flask_globals
+            # Imported by name: Flask is optional, and not there to type-check.
+            flask_globals = importlib.import_module("flask.globals")
         except ImportError:
             raise RuntimeError(
                 "App.flask_contexts sets Flask's context variables for Flask"

@@ -166,5 +166,6 @@ def test_without_flask_the_switch_says_what_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "flask", None)
+    monkeypatch.setitem(sys.modules, "flask.globals", None)
     with pytest.raises(RuntimeError, match="needs Flask installed"):
         FlaskContexts()
