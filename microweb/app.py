@@ -59,7 +59,7 @@ from .templating import (
     _default_template_context_processor,
 )
 from .testing import CliRunner, EnvironBuilder, TestClient
-from .wrappers import Request, Response, blueprint_chain
+from .wrappers import Request, Response, blueprint_chain, hook_scopes
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -664,7 +664,7 @@ class App(Scaffold):
         first value a hook returns (the response), or ``None``."""
         req = _current_request()
         endpoint = req.endpoint
-        names = (None, *reversed(req.blueprints))
+        names = hook_scopes(endpoint)
         for name in names:
             for preprocessor in self.url_value_preprocessors.get(name, ()):
                 preprocessor(endpoint, req.view_args)

@@ -20,7 +20,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from . import _cores, flask_contexts, signals
 from .globals import context_var
 from .json import JSONProvider
-from .wrappers import Response, blueprint_chain
+from .wrappers import Response, hook_scopes
 
 if t.TYPE_CHECKING:
     from .app import App
@@ -146,9 +146,7 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
     plain = _plain_responses(app)
 
     def endpoint_for(rule: Rule | None) -> t.Any:
-        blueprints = blueprint_chain(rule.endpoint) if rule is not None else []
-        # Flask's order: the app's hooks, then the outermost blueprint's, inwards.
-        names = (None, *reversed(blueprints))
+        names = hook_scopes(rule.endpoint if rule is not None else None)
         preprocessors = tuple(
             function
             for name in names

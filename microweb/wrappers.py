@@ -35,6 +35,13 @@ def blueprint_chain(endpoint: t.Any) -> list[str]:
     return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
 
 
+def hook_scopes(endpoint: t.Any) -> tuple[str | None, ...]:
+    """Whose URL value preprocessors and ``before_request`` hooks a request to
+    *endpoint* runs, in Flask's order: the app's (``None``), then each
+    blueprint's from the outermost in."""
+    return (None, *reversed(blueprint_chain(endpoint)))
+
+
 #: The most bytes one read of the body asks for, as Werkzeug's ``LimitedStream``
 #: reads (64 KiB).
 READ_CHUNK = 64 * 1024

@@ -20,7 +20,14 @@ import uuid
 import weakref
 
 import pytest
-from conftest import both_frameworks, fetch, wrap_in_validator
+from conftest import (
+    both_frameworks,
+    fetch,
+    flask_framework,
+    microweb_framework,
+    pinned_app_class,
+    wrap_in_validator,
+)
 from werkzeug.exceptions import (
     Aborter,
     BadRequest,
@@ -1532,10 +1539,24 @@ def test_app_attributes(app: t.Any, fw: t.Any) -> None:
     assert app.url_map.strict_slashes is True
 
 
-def test_settings_changed_after_middleware_wrapped_a_served_app(fw: t.Any) -> None:
+@pytest.fixture(params=["flask", "c", "py"])
+def served_by(request: pytest.FixtureRequest) -> tuple[t.Any, type]:
+    """``(fw, app class)`` for tests of the dispatcher's own behaviour: Flask,
+    then microweb pinned to its compiled cores, then to its pure ones, in one
+    process."""
+    if request.param == "flask":
+        names = flask_framework("Blueprint")
+        return names, names.Flask
+    return microweb_framework("Blueprint"), pinned_app_class(request.param)
+
+
+def test_settings_changed_after_middleware_wrapped_a_served_app(
+    served_by: tuple[t.Any, type],
+) -> None:
     # Middleware assigned after the first request wraps what serves requests
     # then; a setting changed later must still reach the next request.
-    app = fw.Flask(__name__)
+    _, app_class = served_by
+    app = app_class(__name__)
     add(app, "/json", lambda: {"b": 1, "a": 2})
     client = app.test_client()
     assert fetch(client, "/json").get_data() == b'{"a":2,"b":1}\n'
@@ -1583,10 +1604,10 @@ def test_response_and_json_classes_set_after_the_first_request(
 # -------------------------------------------------------------- freeing the app
 
 
-def served_app(fw: t.Any) -> weakref.ref[t.Any]:
-    """A weak reference to an app with routes, hooks, a blueprint and a session,
-    which has served a few requests; no strong one is left."""
-    app = fw.Flask(__name__)
+def served_app(fw: t.Any, app_class: type) -> weakref.ref[t.Any]:
+    """A weak reference to an app of *app_class* with routes, hooks, a blueprint
+    and a session, which has served a few requests; no strong one is left."""
+    app = app_class(__name__)
     app.secret_key = "secret"
     shop = fw.Blueprint("shop", __name__, url_prefix="/shop")
 
@@ -1611,17 +1632,18 @@ def served_app(fw: t.Any) -> weakref.ref[t.Any]:
 
 
 @pytest.mark.parametrize("serve", [False, True], ids=["fresh", "served"])
-def test_app_freed_on_zero_refcount(fw: t.Any, serve: bool) -> None:
+def test_app_freed_on_zero_refcount(served_by: tuple[t.Any, type], serve: bool) -> None:
     # An app holds no reference cycle (its JSON provider, its dispatcher...),
     # fresh or once it has served: reference counting alone frees it.
+    fw, app_class = served_by
     was_enabled = gc.isenabled()
     gc.collect()
     gc.disable()
     try:
         if serve:
-            app_ref = served_app(fw)
+            app_ref = served_app(fw, app_class)
         else:
-            app = fw.Flask(__name__)
+            app = app_class(__name__)
             app_ref = weakref.ref(app)
             del app
         assert app_ref() is None
@@ -1630,13 +1652,16 @@ def test_app_freed_on_zero_refcount(fw: t.Any, serve: bool) -> None:
             gc.enable()
 
 
-def test_wsgi_app_taken_after_the_first_request(fw: t.Any) -> None:
+def test_wsgi_app_taken_after_the_first_request(
+    served_by: tuple[t.Any, type],
+) -> None:
     # Middleware may wrap app.wsgi_app after the app has served; another app
     # given this app's wsgi_app serves this app, as in Flask.
-    app = fw.Flask("first")
+    fw, app_class = served_by
+    app = app_class("first")
     app.add_url_rule("/", "index", lambda: fw.current_app.import_name)
     assert fetch(app.test_client()).get_data() == b"first"
-    other = fw.Flask("other")
+    other = app_class("other")
     other.add_url_rule("/", "index", lambda: fw.current_app.import_name)
     other.wsgi_app = app.wsgi_app
     assert fetch(other.test_client()).get_data() == b"first"
