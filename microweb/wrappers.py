@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as ResponseBase
 from werkzeug.wsgi import LimitedStream, get_content_length
 
 from . import json
+from .debughelpers import EnctypeHintFiles
 from .globals import context_var, current_app
 from .routing import without_bad_port
 
@@ -610,6 +611,18 @@ class Request(RequestBase):
                     raise ClientDisconnected()  # noqa: B904 (as above)
         finally:
             self._body_position = position
+
+    def _load_form_data(self) -> None:
+        if "form" in self.__dict__:
+            return  # loaded already
+        super()._load_form_data()
+        if self.files or self.mimetype == "multipart/form-data":
+            return
+        context = context_var.get(None)
+        if context is not None and context.app.debug:
+            # The body could not carry files: in debug mode, asking for one that
+            # came as a form field explains why it is not there.
+            self.__dict__["files"] = EnctypeHintFiles(self)
 
     def close(self) -> None:
         """Close the uploaded files, if the form was parsed."""

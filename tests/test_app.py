@@ -362,6 +362,82 @@ def test_form_key_error_is_bad_request_key_error(json_app: t.Any, fw: t.Any) -> 
             fw.request.form["name"]
 
 
+def debug_files_key_error(fw: t.Any) -> type:
+    home = "flask.debughelpers" if fw.name == "flask" else "microweb.debughelpers"
+    return importlib.import_module(home).DebugFilesKeyError  # type: ignore[no-any-return]
+
+
+def upload_body(kind: str) -> dict[str, t.Any]:
+    """Test-client arguments for a POST body of the *kind* named in the test ids."""
+    if kind == "urlencoded, key in the form":
+        return {"data": {"doc": "notes.txt", "n": "1"}}
+    if kind == "urlencoded, key not in the form":
+        return {"data": {"other": "x"}}
+    if kind == "multipart without the file":
+        return {
+            "data": {"n": "1", "f": (io.BytesIO(b"x"), "f.txt")},
+            "content_type": "multipart/form-data",
+        }
+    return {"json": {"doc": "notes.txt"}}
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "urlencoded, key in the form",
+        "urlencoded, key not in the form",
+        "multipart without the file",
+        "JSON",
+    ],
+)
+def test_missing_upload_explained_in_debug_mode(
+    app: t.Any, fw: t.Any, debug: bool, body: str
+) -> None:
+    """In debug mode, a file asked for that came as a plain form field (the form
+    lacked ``enctype="multipart/form-data"``) raises an error saying so, which the
+    debugger shows; otherwise, and for any other missing file, it is a 400."""
+    app.debug = debug
+    explained = debug and body == "urlencoded, key in the form"
+    with app.test_request_context("/", method="POST", **upload_body(body)):
+        with pytest.raises(KeyError) as caught:
+            fw.request.files["doc"]
+        assert isinstance(caught.value, debug_files_key_error(fw)) is explained
+        assert isinstance(caught.value, BadRequestKeyError) is not explained
+        if explained:
+            assert isinstance(caught.value, AssertionError)
+            message = str(caught.value)
+            for part in ("'doc'", "application/x-www-form-urlencoded", "notes.txt"):
+                assert part in message
+            assert 'enctype="multipart/form-data"' in message
+        # The form and the other files are all there.
+        if body == "multipart without the file":
+            assert fw.request.form.to_dict() == {"n": "1"}
+            assert list(fw.request.files) == ["f"]
+        else:
+            assert fw.request.form.to_dict() == upload_body(body).get("data", {})
+            assert not fw.request.files
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_missing_upload_served(app: t.Any, fw: t.Any, debug: bool) -> None:
+    @app.post("/upload")
+    def upload() -> t.Any:
+        return fw.request.files["doc"].filename
+
+    app.debug = debug
+    app.testing = False
+    client = app.test_client()
+    named_only = {"doc": "notes.txt"}
+    if debug:
+        with pytest.raises(debug_files_key_error(fw)):
+            fetch(client, "/upload", "POST", data=named_only)
+    else:
+        assert fetch(client, "/upload", "POST", data=named_only).status_code == 400
+    uploaded = {"doc": (io.BytesIO(b"text"), "notes.txt")}
+    assert fetch(client, "/upload", "POST", data=uploaded).text == "notes.txt"
+
+
 def test_request_args_and_values(app: t.Any, client: t.Any, fw: t.Any) -> None:
     @app.route("/", methods=["POST"])
     def view() -> t.Any:
