@@ -191,9 +191,10 @@ class App(Scaffold):
     #: selected. Tests and benchmarks pin a core with a subclass (the routing core
     #: is pinned the same way, through ``url_map_class``).
     dispatch_core: t.Any = None
-    #: Set Flask's context variables too, whenever a context is pushed, so that
-    #: Flask extensions (which use ``flask.current_app``, ``flask.request``...)
-    #: work; needs Flask installed. Off by default: it costs a little per request.
+    #: Set Flask's context variables too, whenever a context is pushed, and send
+    #: Flask's signals beside microweb's, so that Flask extensions (which use
+    #: ``flask.current_app``, ``flask.request``...) work; needs Flask installed.
+    #: Off by default: it costs a little per request.
     flask_contexts: bool = False
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute["str | bytes | None"]("SECRET_KEY")

@@ -9,6 +9,10 @@ to its own contexts whenever it pushes one (a request, ``app_context()``,
 ``g``, request and session. microweb's contexts answer what Flask's proxies ask of
 theirs: ``app`` and ``g`` of an app context, ``request`` and ``session`` of a request
 context.
+
+Flask's signals (``flask.request_started``...) are sent too, for such an app: while
+one of them has receivers, a :class:`SignalRelay` listens to microweb's signal of the
+same name and sends Flask's with the same sender and arguments.
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ import contextvars
 import importlib
 import typing as t
 
+from . import signals
+
 if t.TYPE_CHECKING:
+    from blinker import Signal
+
     from .ctx import AppContext
 
 Tokens = tuple[contextvars.Token[t.Any], "contextvars.Token[t.Any] | None"]
@@ -59,13 +67,46 @@ class FlaskContexts:
         self.app_var.reset(app_token)
 
 
+class SignalRelay:
+    """Sends a Flask signal whenever microweb sends its twin for an app with
+    ``flask_contexts`` set. It listens to microweb's signal only while Flask's has
+    receivers: with nobody listening to either, the dispatch core sends nothing."""
+
+    __slots__ = ("ours", "flask_signal", "listening")
+
+    def __init__(self, ours: Signal, flask_signal: Signal) -> None:
+        self.ours = ours
+        self.flask_signal = flask_signal
+        self.listening = False
+        flask_signal.receiver_connected.connect(self.follow, weak=False)
+        flask_signal.receiver_disconnected.connect(self.follow, weak=False)
+        self.follow()
+
+    def __call__(self, sender: t.Any, **kwargs: t.Any) -> None:
+        if getattr(sender, "flask_contexts", False):
+            self.flask_signal.send(sender, _async_wrapper=sender.ensure_sync, **kwargs)
+
+    def follow(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Listen to microweb's signal exactly while Flask's has receivers."""
+        wanted = bool(self.flask_signal.receivers)
+        if wanted and not self.listening:
+            self.ours.connect(self, weak=False)
+        elif self.listening and not wanted:
+            self.ours.disconnect(self)
+        self.listening = wanted
+
+
 _bridge: FlaskContexts | None = None
 
 
 def bridge() -> FlaskContexts:
-    """The process's :class:`FlaskContexts`, made (and Flask imported) on first
-    use."""
+    """The process's :class:`FlaskContexts`, made (and Flask imported, and its
+    signals relayed) on first use."""
     global _bridge
     if _bridge is None:
-        _bridge = FlaskContexts()
+        contexts = FlaskContexts()
+        flask_signals = importlib.import_module("flask.signals")
+        for name in signals.NAMES:
+            SignalRelay(getattr(signals, name), getattr(flask_signals, name))
+        _bridge = contexts
     return _bridge

@@ -28,6 +28,20 @@ appcontext_pushed = _namespace.signal("appcontext-pushed")
 appcontext_popped = _namespace.signal("appcontext-popped")
 message_flashed = _namespace.signal("message-flashed")
 
+#: The names of all the signals above, which are Flask's names for them.
+NAMES = (
+    "template_rendered",
+    "before_render_template",
+    "request_started",
+    "request_finished",
+    "request_tearing_down",
+    "got_request_exception",
+    "appcontext_tearing_down",
+    "appcontext_pushed",
+    "appcontext_popped",
+    "message_flashed",
+)
+
 #: The signals sent while a request is served.
 REQUEST_SIGNALS = (
     request_started,

@@ -169,3 +169,97 @@ def test_without_flask_the_switch_says_what_is_missing(
     monkeypatch.setitem(sys.modules, "flask.globals", None)
     with pytest.raises(RuntimeError, match="needs Flask installed"):
         FlaskContexts()
+
+
+FLASK_SIGNAL_NAMES = list(microweb.signals.NAMES)
+
+
+def record_flask_signals(app: t.Any, fw: t.Any) -> list[t.Any]:
+    """Serve a page that flashes and renders, and an unhandled error, to *app*
+    (whose views use *fw*'s ``flash`` and ``render_template_string``); return
+    what Flask's signals were sent, in order: name, whether the sender is *app*,
+    keywords."""
+    import flask.signals
+
+    sent: list[t.Any] = []
+
+    def receiver_for(name: str) -> t.Callable[..., None]:
+        def receive(sender: t.Any, **kwargs: t.Any) -> None:
+            sent.append((name, sender is app, sorted(kwargs)))
+
+        return receive
+
+    receivers = [receiver_for(name) for name in FLASK_SIGNAL_NAMES]
+    for name, receiver in zip(FLASK_SIGNAL_NAMES, receivers, strict=True):
+        getattr(flask.signals, name).connect(receiver)
+
+    @app.route("/")
+    def page() -> str:
+        fw.flash("saved")
+        return t.cast(str, fw.render_template_string("{{ 6 * 7 }}"))
+
+    @app.route("/fail")
+    def fail() -> str:
+        raise LookupError("broken")
+
+    client = app.test_client()
+    try:
+        assert fetch(client, "/").get_data() == b"42"
+        sent.append("next")
+        assert fetch(client, "/fail").status_code == 500
+        sent.append("next")
+        with app.app_context():
+            pass
+    finally:
+        for name, receiver in zip(FLASK_SIGNAL_NAMES, receivers, strict=True):
+            getattr(flask.signals, name).disconnect(receiver)
+    return sent
+
+
+def test_flask_signals_are_sent_as_flask_sends_them(dispatch_app_class: type) -> None:
+    reference = flask.Flask(__name__)
+    reference.secret_key = "test"
+    expected = record_flask_signals(reference, flask)
+    assert {entry[0] for entry in expected if entry != "next"} == set(
+        FLASK_SIGNAL_NAMES
+    )
+    app = bridged_app(dispatch_app_class)
+    assert record_flask_signals(app, microweb) == expected
+    # Nobody listens any more: the dispatch core sends no signal again.
+    assert not microweb.signals.watch.active
+
+
+def test_flask_signals_not_sent_for_an_app_without_the_switch(
+    dispatch_app_class: type,
+) -> None:
+    with bridged_app(dispatch_app_class).app_context():
+        pass  # Flask's signals are relayed from now on
+    app = dispatch_app_class(__name__)
+    app.secret_key = "test"
+    assert record_flask_signals(app, microweb) == ["next", "next"]
+
+
+def test_signal_relay_listens_only_while_flask_signal_has_receivers() -> None:
+    from blinker import Signal
+
+    from microweb.flask_contexts import SignalRelay
+
+    ours, theirs = Signal(), Signal()
+    heard: list[t.Any] = []
+
+    def receive(sender: t.Any, **kwargs: t.Any) -> None:
+        heard.append((sender.name, kwargs))
+
+    theirs.connect(receive)  # before the relay: it listens from the start
+    relay = SignalRelay(ours, theirs)
+    assert list(ours.receivers.values()) == [relay]
+    bridged, plain = microweb.App("bridged"), microweb.App("plain")
+    bridged.flask_contexts = True
+    ours.send(bridged, exc=None)
+    ours.send(plain, exc=None)
+    assert heard == [("bridged", {"exc": None})]
+    theirs.disconnect(receive)
+    assert not ours.receivers
+    theirs.connect(receive)
+    theirs.connect(print)
+    assert list(ours.receivers.values()) == [relay]
