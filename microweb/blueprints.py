@@ -16,7 +16,13 @@ from functools import update_wrapper
 
 from .cli import AppGroup
 from .routing import ShadowedRuleError
-from .scaffold import ErrorKey, F, Scaffold, _endpoint_from_view_func
+from .scaffold import (
+    ErrorKey,
+    F,
+    Scaffold,
+    _endpoint_from_view_func,
+    handlers_by_code,
+)
 
 if t.TYPE_CHECKING:
     from .app import App
@@ -274,9 +280,10 @@ class Blueprint(Scaffold):
             return name if key is None else f"{name}.{key}"
 
         for key, by_code in self.error_handler_spec.items():
-            app.error_handler_spec[key_for(key)] = {
-                code: dict(handlers) for code, handlers in by_code.items()
-            }
+            by_code_copy = handlers_by_code()
+            for code, handlers in by_code.items():
+                by_code_copy[code] = dict(handlers)
+            app.error_handler_spec[key_for(key)] = by_code_copy
         for endpoint, function in self.view_functions.items():
             app.view_functions[endpoint] = function
         for attribute in (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import typing as t
+from collections import defaultdict
 from datetime import timedelta
 
 from jinja2 import FileSystemLoader
@@ -17,10 +18,19 @@ if t.TYPE_CHECKING:
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 ErrorKey = type[BaseException] | int
-HookRegistry = dict[str | None, list[t.Callable[..., t.Any]]]
-ErrorHandlers = dict[
+#: Hook functions by blueprint name (``None`` for the app's own): a missing name
+#: reads as an empty list, as in Flask, whose blueprints append to it.
+HookRegistry = defaultdict[str | None, list[t.Callable[..., t.Any]]]
+ErrorHandlers = defaultdict[
     str | None, dict[int | None, dict[type[BaseException], t.Callable[..., t.Any]]]
 ]
+
+
+def handlers_by_code() -> defaultdict[
+    int | None, dict[type[BaseException], t.Callable[..., t.Any]]
+]:
+    """An empty ``error_handler_spec`` entry: handlers by code, then by class."""
+    return defaultdict(dict)
 
 
 def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
@@ -71,13 +81,13 @@ class Scaffold:
         #: Endpoint name to view function.
         self.view_functions: dict[str, t.Callable[..., t.Any]] = {}
         #: Error handlers: blueprint name (``None`` for this object) -> code -> class.
-        self.error_handler_spec: ErrorHandlers = {}
-        self.before_request_funcs: HookRegistry = {}
-        self.after_request_funcs: HookRegistry = {}
-        self.teardown_request_funcs: HookRegistry = {}
-        self.url_value_preprocessors: HookRegistry = {}
-        self.url_default_functions: HookRegistry = {}
-        self.template_context_processors: HookRegistry = {}
+        self.error_handler_spec: ErrorHandlers = defaultdict(handlers_by_code)
+        self.before_request_funcs: HookRegistry = defaultdict(list)
+        self.after_request_funcs: HookRegistry = defaultdict(list)
+        self.teardown_request_funcs: HookRegistry = defaultdict(list)
+        self.url_value_preprocessors: HookRegistry = defaultdict(list)
+        self.url_default_functions: HookRegistry = defaultdict(list)
+        self.template_context_processors: HookRegistry = defaultdict(list)
 
     def _check_setup_finished(self, f_name: str) -> None:
         raise NotImplementedError

@@ -232,11 +232,11 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def get_signing_serializer(self, app: App) -> URLSafeTimedSerializer | None:
         """The serializer signing the cookie, or ``None`` without a secret key."""
-        config = app.config
-        secret_key = config["SECRET_KEY"]
+        # The attribute, as Flask reads it: an app class may set its own.
+        secret_key = app.secret_key
         if not secret_key:
             return None
-        fallbacks = config["SECRET_KEY_FALLBACKS"]
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
         # The serializer depends only on the keys and this interface's settings:
         # build it once per set of keys, not twice per request.
         cache_key = (
@@ -453,10 +453,15 @@ class _StockCookie:
         self.interface = _stock_interface(interface)
         self.app_class = type(app)
         self.serializer = interface.get_signing_serializer(app)
-        # An app class of its own may work the lifetime out otherwise.
+        # An app class of its own may work the lifetime out otherwise, or give
+        # the secret key itself: then the getters are asked.
         self.lifetime: timedelta | None = None
         self.max_age = 0
-        if type(app).permanent_session_lifetime is App.permanent_session_lifetime:
+        app_class = type(app)
+        if (
+            app_class.permanent_session_lifetime is App.permanent_session_lifetime
+            and app_class.secret_key is App.secret_key
+        ):
             self.lifetime = app.permanent_session_lifetime
             self.max_age = int(self.lifetime.total_seconds())
         (

@@ -438,6 +438,23 @@ def test_missing_upload_served(app: t.Any, fw: t.Any, debug: bool) -> None:
     assert fetch(client, "/upload", "POST", data=uploaded).text == "notes.txt"
 
 
+def test_hook_registries_read_a_missing_name_as_empty(app: t.Any, fw: t.Any) -> None:
+    for registry in (
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+        app.url_value_preprocessors,
+        app.url_default_functions,
+        app.template_context_processors,
+    ):
+        assert registry["unregistered"] == []
+    assert app.error_handler_spec["unregistered"][404] == {}
+    # Added straight to a registry before the first request, as extensions do.
+    app.after_request_funcs[None].append(lambda response: fw.make_response("after"))
+    app.add_url_rule("/", "index", lambda: "view")
+    assert fetch(app.test_client(), "/").get_data() == b"after"
+
+
 def test_request_args_and_values(app: t.Any, client: t.Any, fw: t.Any) -> None:
     @app.route("/", methods=["POST"])
     def view() -> t.Any:

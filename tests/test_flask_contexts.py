@@ -263,3 +263,50 @@ def test_signal_relay_listens_only_while_flask_signal_has_receivers() -> None:
     theirs.connect(receive)
     theirs.connect(print)
     assert list(ours.receivers.values()) == [relay]
+
+
+def test_a_flask_blueprint_registers_on_a_microweb_app(
+    dispatch_app_class: type,
+) -> None:
+    # Extensions ship Flask's own blueprints; registering one writes into the
+    # app's hook and handler registries by the blueprint's name.
+    app = bridged_app(dispatch_app_class)
+    blueprint = flask.Blueprint("ext", __name__, url_prefix="/ext")
+    calls: list[str] = []
+
+    @blueprint.before_request
+    def before() -> None:
+        calls.append(f"before {flask.request.endpoint}")
+
+    @blueprint.after_request
+    def after(response: t.Any) -> t.Any:
+        response.headers["X-Ext"] = "1"
+        return response
+
+    @blueprint.app_template_filter()
+    def shout(text: str) -> str:
+        return text.upper()
+
+    @blueprint.errorhandler(LookupError)
+    def missing(error: LookupError) -> tuple[str, int]:
+        return f"missing {error}", 404
+
+    @blueprint.route("/hello/<name>")
+    def hello(name: str) -> str:
+        return t.cast(
+            str, flask.render_template_string("{{ name | shout }}", name=name)
+        )
+
+    @blueprint.route("/lookup")
+    def lookup() -> str:
+        raise LookupError("thing")
+
+    app.register_blueprint(blueprint)
+    client = app.test_client()
+    response = fetch(client, "/ext/hello/ann")
+    assert (response.get_data(), response.headers["X-Ext"]) == (b"ANN", "1")
+    assert fetch(client, "/ext/lookup").get_data() == b"missing thing"
+    assert calls == ["before ext.hello", "before ext.lookup"]
+    with app.test_request_context():
+        assert flask.url_for("ext.hello", name="bo") == "/ext/hello/bo"
+

@@ -643,6 +643,37 @@ def test_an_app_class_with_its_own_session_lifetime_as_flask(
     assert headers[1] == headers[0]
 
 
+@pytest.mark.usefixtures("frozen_session_clock")
+def test_an_app_class_with_its_own_secret_key_as_flask(
+    dispatch_app_class: type,
+) -> None:
+    # The key comes from ``app.secret_key``, which a subclass may set as a plain
+    # class attribute (the config then has none), and an instance may change.
+    headers = []
+    for module, base in ((flask, flask.Flask), (microweb, dispatch_app_class)):
+
+        class Keyed(base):  # type: ignore[misc, valid-type]
+            secret_key = "class-secret"
+
+        app = Keyed(__name__)
+        assert app.config["SECRET_KEY"] is None
+
+        @app.route("/count")
+        def count(module: t.Any = module) -> str:
+            module.session["n"] = module.session.get("n", 0) + 1
+            return str(module.session["n"])
+
+        client = app.test_client()
+        answers = [client.get("/count").get_data(), client.get("/count").get_data()]
+        headers.append(client.get("/count").headers["Set-Cookie"])
+        app.secret_key = "instance-secret"
+        # Signed with the old key, the cookie no longer reads: a new session.
+        answers.append(client.get("/count").get_data())
+        headers.append(client.get("/count").headers["Set-Cookie"])
+        assert answers == [b"1", b"2", b"1"]
+    assert headers[2:] == headers[:2]
+
+
 def test_apps_sharing_the_stock_interface_keep_their_own_settings() -> None:
     # The default interface is one object for every app class; each app's
     # cookie follows its own config.
