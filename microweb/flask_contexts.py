@@ -26,6 +26,7 @@ from . import signals
 if t.TYPE_CHECKING:
     from blinker import Signal
 
+    from .cli import ScriptInfo
     from .ctx import AppContext
 
 Tokens = tuple[contextvars.Token[t.Any], "contextvars.Token[t.Any] | None"]
@@ -94,6 +95,22 @@ class SignalRelay:
         elif self.listening and not wanted:
             self.ours.disconnect(self)
         self.listening = wanted
+
+
+_script_info_class: type[ScriptInfo] | None = None
+
+
+def script_info_class() -> type[ScriptInfo]:
+    """microweb's :class:`~microweb.cli.ScriptInfo`, made an instance of Flask's
+    too, so that a command written with ``flask.cli.with_appcontext`` (as
+    extensions write theirs) finds the app it is given."""
+    global _script_info_class
+    if _script_info_class is None:
+        from .cli import ScriptInfo
+
+        flask_cli = importlib.import_module("flask.cli")
+        _script_info_class = type("ScriptInfo", (ScriptInfo, flask_cli.ScriptInfo), {})
+    return _script_info_class
 
 
 _bridge: FlaskContexts | None = None

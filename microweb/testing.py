@@ -190,11 +190,15 @@ class CliRunner(click.testing.CliRunner):
     ) -> click.testing.Result:
         """Invoke *cli* (``app.cli`` by default) with *args*, in isolation; the
         app reaches the commands through the :class:`~microweb.cli.ScriptInfo`
-        passed as ``obj``. The arguments are click's."""
+        passed as ``obj`` (for an app with :attr:`~microweb.App.flask_contexts`
+        set, an instance of Flask's ``ScriptInfo`` too). The arguments are
+        click's."""
         from .cli import ScriptInfo
+        from .flask_contexts import script_info_class
 
         if cli is None:
             cli = self.app.cli
         if "obj" not in kwargs:
-            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
+            info_class = script_info_class() if self.app.flask_contexts else ScriptInfo
+            kwargs["obj"] = info_class(create_app=lambda: self.app)
         return super().invoke(cli, args, **kwargs)

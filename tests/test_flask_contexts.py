@@ -310,3 +310,26 @@ def test_a_flask_blueprint_registers_on_a_microweb_app(
     with app.test_request_context():
         assert flask.url_for("ext.hello", name="bo") == "/ext/hello/bo"
 
+
+def test_the_cli_runner_runs_commands_written_with_flask_with_appcontext(
+    dispatch_app_class: type,
+) -> None:
+    import click
+    import flask.cli
+
+    @click.command("whoami")
+    @flask.cli.with_appcontext
+    def whoami() -> None:
+        click.echo(f"flask sees {flask.current_app.name}")
+
+    @click.command("whoami-here")
+    @microweb.cli.with_appcontext
+    def whoami_here() -> None:
+        click.echo(f"microweb sees {microweb.current_app.name}")
+
+    app = bridged_app(dispatch_app_class)
+    app.cli.add_command(whoami)
+    runner = app.test_cli_runner()
+    assert runner.invoke(whoami).output == f"flask sees {app.name}\n"
+    assert runner.invoke(args=["whoami"]).output == f"flask sees {app.name}\n"
+    assert runner.invoke(whoami_here).output == f"microweb sees {app.name}\n"
