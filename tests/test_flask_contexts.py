@@ -333,3 +333,27 @@ def test_the_cli_runner_runs_commands_written_with_flask_with_appcontext(
     assert runner.invoke(whoami).output == f"flask sees {app.name}\n"
     assert runner.invoke(args=["whoami"]).output == f"flask sees {app.name}\n"
     assert runner.invoke(whoami_here).output == f"microweb sees {app.name}\n"
+
+
+class FlaskResponse(microweb.Response, flask.Response):
+    """The recipe in docs/extensions.rst: a response class that is Flask's too."""
+
+
+def test_a_response_class_that_is_flasks_too(dispatch_app_class: type) -> None:
+    app = bridged_app(dispatch_app_class)
+    app.response_class = FlaskResponse
+
+    @app.route("/")
+    def made() -> t.Any:
+        response = flask.make_response("made", 201)
+        assert isinstance(response, flask.Response)
+        return response
+
+    app.add_url_rule("/json", "json", lambda: {"a": 1})
+    app.add_url_rule("/aborted", "aborted", lambda: flask.abort(418))
+    client = app.test_client()
+    response = fetch(client, "/")
+    assert (response.status_code, response.get_data()) == (201, b"made")
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert fetch(client, "/json").json == {"a": 1}
+    assert fetch(client, "/aborted").status_code == 418
