@@ -43,6 +43,7 @@ from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .globals import REQUEST_CONTEXT_MESSAGE, context_var, g, request, session
 from .helpers import escape_control_characters, get_flashed_messages
 from .json import JSONProvider
+from .registries import HookList, HookRegistry, ViewFunctions
 from .routing import Map, MapAdapter, Rule, ShadowedRuleError, without_bad_port
 from .scaffold import F, Scaffold, _endpoint_from_view_func, _open
 from .sessions import SecureCookieSessionInterface, SessionInterface, carries_cookie
@@ -133,8 +134,19 @@ def _current_blueprints() -> list[str]:
 
 #: The attributes of an app that its dispatcher is built from: setting one after
 #: the first request makes the next request build the dispatcher again.
+#: The registries the dispatcher is built from (changed in place, they say so).
+_REGISTRIES = (
+    "view_functions",
+    "before_request_funcs",
+    "after_request_funcs",
+    "teardown_request_funcs",
+    "url_value_preprocessors",
+    "teardown_appcontext_funcs",
+)
+
 _DISPATCH_INPUTS = frozenset(
     {
+        *_REGISTRIES,
         "dispatch_core",
         "flask_contexts",
         "json",
@@ -276,7 +288,9 @@ class App(Scaffold):
         #: calls. Made by :meth:`make_aborter`.
         self.aborter = self.make_aborter()
         self.url_map = self.url_map_class(host_matching=host_matching)
-        self.teardown_appcontext_funcs: list[t.Callable[..., t.Any]] = []
+        self.teardown_appcontext_funcs: list[t.Callable[..., t.Any]] = HookList(
+            (), self._registry_changed
+        )
         self.shell_context_processors: list[t.Callable[..., t.Any]] = []
         self.url_build_error_handlers: list[t.Callable[..., t.Any]] = []
         #: Extensions keep their state here, by name.
@@ -605,6 +619,26 @@ class App(Scaffold):
             # The dispatcher was built from the old value: the next request
             # builds it again (as Flask, which reads these per request).
             self._drop_dispatcher()
+
+    def _view_registry(self) -> dict[str, t.Callable[..., t.Any]]:
+        return ViewFunctions(self._registry_changed)
+
+    def _hook_registry(self) -> HookRegistry:
+        return HookRegistry(self._registry_changed)
+
+    @cached_property
+    def _registry_changed(self) -> t.Callable[[], None]:
+        """What the app's registries call when changed in place: the next request
+        builds the dispatcher again. It holds the app weakly, as they are the
+        app's."""
+        app_ref = weakref.ref(self)
+
+        def registry_changed() -> None:
+            app = app_ref()
+            if app is not None and app.__dict__.get("_dispatcher") is not None:
+                app._drop_dispatcher()
+
+        return registry_changed
 
     def _drop_dispatcher(self) -> None:
         """Forget the dispatcher, and the ``wsgi_app`` that is it: the next request

@@ -20,7 +20,7 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 ErrorKey = type[BaseException] | int
 #: Hook functions by blueprint name (``None`` for the app's own): a missing name
 #: reads as an empty list, as in Flask, whose blueprints append to it.
-HookRegistry = defaultdict[str | None, list[t.Callable[..., t.Any]]]
+Hooks = defaultdict[str | None, list[t.Callable[..., t.Any]]]
 ErrorHandlers = defaultdict[
     str | None, dict[int | None, dict[type[BaseException], t.Callable[..., t.Any]]]
 ]
@@ -79,15 +79,21 @@ class Scaffold:
         self.static_url_path = static_url_path
         self.template_folder = template_folder
         #: Endpoint name to view function.
-        self.view_functions: dict[str, t.Callable[..., t.Any]] = {}
+        self.view_functions: dict[str, t.Callable[..., t.Any]] = self._view_registry()
         #: Error handlers: blueprint name (``None`` for this object) -> code -> class.
         self.error_handler_spec: ErrorHandlers = defaultdict(handlers_by_code)
-        self.before_request_funcs: HookRegistry = defaultdict(list)
-        self.after_request_funcs: HookRegistry = defaultdict(list)
-        self.teardown_request_funcs: HookRegistry = defaultdict(list)
-        self.url_value_preprocessors: HookRegistry = defaultdict(list)
-        self.url_default_functions: HookRegistry = defaultdict(list)
-        self.template_context_processors: HookRegistry = defaultdict(list)
+        self.before_request_funcs: Hooks = self._hook_registry()
+        self.after_request_funcs: Hooks = self._hook_registry()
+        self.teardown_request_funcs: Hooks = self._hook_registry()
+        self.url_value_preprocessors: Hooks = self._hook_registry()
+        self.url_default_functions: Hooks = self._hook_registry()
+        self.template_context_processors: Hooks = self._hook_registry()
+
+    def _view_registry(self) -> dict[str, t.Callable[..., t.Any]]:
+        return {}
+
+    def _hook_registry(self) -> Hooks:
+        return defaultdict(list)
 
     def _check_setup_finished(self, f_name: str) -> None:
         raise NotImplementedError

@@ -1672,6 +1672,91 @@ def test_settings_changed_after_middleware_wrapped_a_served_app(
     assert seen == ["/json", "/json"]
 
 
+def test_registries_changed_after_the_first_request(
+    served_by: tuple[t.Any, type],
+) -> None:
+    # Flask reads the view functions and the hook registries on every request:
+    # a test that swaps a view, or an extension that adds a hook from inside a
+    # view (Flask-Caching's hit indication), is heard on the next request.
+    fw, app_class = served_by
+    app = app_class(__name__)
+    app.testing = True
+    app.add_url_rule("/", "index", lambda: "index")
+    blueprint = fw.Blueprint("bp", __name__)
+    blueprint.add_url_rule("/bp", "page", lambda: "page")
+    app.register_blueprint(blueprint)
+    client = app.test_client()
+    torn_down: list[str] = []
+
+    def answer(path: str = "/") -> tuple[bytes, str | None]:
+        response = fetch(client, path)
+        return response.get_data(), response.headers.get("X-Hook")
+
+    def hook(response: t.Any) -> t.Any:
+        response.headers["X-Hook"] = "after"
+        return response
+
+    steps = [answer()]
+    app.view_functions["index"] = lambda: "swapped"
+    steps.append(answer())
+    app.after_request_funcs[None].append(hook)
+    steps.append(answer())
+    app.before_request_funcs.setdefault("bp", []).insert(0, lambda: "before bp")
+    steps += [answer("/bp"), answer()]
+    app.after_request_funcs[None].remove(hook)
+    del app.before_request_funcs["bp"]
+    steps += [answer(), answer("/bp")]
+    app.url_value_preprocessors[None].append(
+        lambda endpoint, values: torn_down.append(f"preprocess {endpoint}")
+    )
+    app.teardown_appcontext_funcs.append(lambda exc: torn_down.append("app"))
+    app.teardown_request_funcs["bp"] = [lambda exc: torn_down.append("bp")]
+    steps += [answer("/bp")]
+    app.view_functions = {**app.view_functions, "index": lambda: "replaced"}
+    steps.append(answer())
+    assert steps == [
+        (b"index", None),
+        (b"swapped", None),
+        (b"swapped", "after"),
+        (b"before bp", "after"),
+        (b"swapped", "after"),
+        (b"swapped", None),
+        (b"page", None),
+        (b"page", None),
+        (b"replaced", None),
+    ]
+    assert torn_down == ["preprocess bp.page", "bp", "app", "preprocess index", "app"]
+
+
+def test_reading_the_registries_keeps_the_dispatcher(dispatch_app_class: type) -> None:
+    # Only a change builds the dispatcher again: serving, and reading a
+    # registry (a missing scope included), keep the one there is.
+    import copy
+    import pickle
+    from collections import defaultdict
+
+    app = dispatch_app_class(__name__)
+    app.add_url_rule("/", "index", lambda: "index")
+    app.teardown_request(lambda exc: None)
+    client = app.test_client()
+    fetch(client, "/")
+    dispatcher = app.wsgi_app
+    for _ in range(3):
+        fetch(client, "/")
+    assert app.before_request_funcs["nowhere"] == []
+    assert app.after_request_funcs.get("nowhere") is None
+    assert list(app.teardown_request_funcs[None]) == app.teardown_request_funcs[None]
+    copied = copy.copy(app.teardown_request_funcs)
+    # Copied deeply or pickled, a registry is a plain one.
+    assert type(copy.deepcopy(app.after_request_funcs)) is defaultdict
+    assert pickle.loads(pickle.dumps(app.url_default_functions)) == {}
+    assert app.wsgi_app is dispatcher
+    assert copied[None] == app.teardown_request_funcs[None]
+    app.teardown_request_funcs[None].clear()
+    assert app.wsgi_app is not dispatcher
+    assert fetch(client, "/").get_data() == b"index"
+
+
 def test_response_and_json_classes_set_after_the_first_request(
     app: t.Any, client: t.Any
 ) -> None:
