@@ -289,9 +289,16 @@ class RequestContext(AppContext):
             self._url_adapter = self.app.create_url_adapter(self.request)
         return self._url_adapter
 
+    def match_request(self) -> None:
+        """Match the request's URL, recording the rule and view arguments, or the
+        routing error, on this context and its request. The dispatch core and
+        :meth:`push` match before anything else runs; a session interface may call
+        this as in Flask, where the session is opened first."""
+        self.app.match_request(self)
+
     def push(self) -> None:
         """Match the request's URL, then make this the current context."""
-        self.app.match_request(self)
+        self.match_request()
         super().push()
 
     def enter_within(self, outer: AppContext) -> None:

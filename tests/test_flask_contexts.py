@@ -357,3 +357,26 @@ def test_a_response_class_that_is_flasks_too(dispatch_app_class: type) -> None:
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert fetch(client, "/json").json == {"a": 1}
     assert fetch(client, "/aborted").status_code == 418
+
+
+def test_a_session_interface_that_matches_the_request(dispatch_app_class: type) -> None:
+    # Flask opens the session before matching; an interface that needs the
+    # endpoint matches through the request context, as Flask's tests show.
+    opened: list[t.Any] = []
+
+    class EndpointSessions(flask.sessions.SessionInterface):
+        def open_session(self, app: t.Any, request: t.Any) -> t.Any:
+            flask.globals.request_ctx.match_request()
+            opened.append((request.endpoint, flask.request.view_args))
+            return None
+
+        def save_session(self, app: t.Any, session: t.Any, response: t.Any) -> None:
+            pass
+
+    app = bridged_app(dispatch_app_class)
+    app.session_interface = EndpointSessions()
+    app.add_url_rule("/items/<int:n>", "item", lambda n: str(flask.session.get("x")))
+    assert fetch(app.test_client(), "/items/4").get_data() == b"None"
+    with app.test_request_context("/items/5"):
+        flask.session.get("x")
+    assert opened == [("item", {"n": 4}), ("item", {"n": 5})]
