@@ -41,6 +41,8 @@ class Dispatcher:
     session_headers: Any
     delegate: Any
     flask_contexts: Any
+    flask_app_var: Any
+    flask_request_var: Any
     stale: bool
     error_bodies: dict[type, bytes]
     def __init__(

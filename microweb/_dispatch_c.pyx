@@ -119,6 +119,8 @@ cdef class Dispatcher:
     cdef public object session_headers
     cdef public object delegate
     cdef public object flask_contexts
+    cdef public object flask_app_var
+    cdef public object flask_request_var
     cdef public bint stale
     cdef public dict error_bodies
     # PERF: the matcher's bound ``match``, looked up once.
@@ -171,8 +173,14 @@ cdef class Dispatcher:
         # ``None``: the core does.
         self.delegate = delegate
         # ``microweb.flask_contexts.FlaskContexts`` when the app sets Flask's
-        # context variables too (for Flask extensions), else ``None``.
+        # context variables too (for Flask extensions), else ``None``; and its
+        # two variables, which each request sets to its context.
         self.flask_contexts = flask_contexts
+        self.flask_app_var = None
+        self.flask_request_var = None
+        if flask_contexts is not None:
+            self.flask_app_var = flask_contexts.app_var
+            self.flask_request_var = flask_contexts.request_var
         # Set when the app drops this dispatcher (a dispatch input changed):
         # middleware may still hold it, and it hands each request to the app's
         # current one.
@@ -201,9 +209,11 @@ cdef class Dispatcher:
         if outer is not None:
             context.enter_within(outer)
         token = PyContextVar_Set(self.context_var, context)
-        flask_tokens = None
-        if self.flask_contexts is not None:
-            flask_tokens = self.flask_contexts.push(context)
+        # Flask's app and request contexts are both this request's.
+        flask_app_var = self.flask_app_var
+        if flask_app_var is not None:
+            flask_app_token = PyContextVar_Set(flask_app_var, context)
+            flask_request_token = PyContextVar_Set(self.flask_request_var, context)
         signals = self.signals
         if signals.active:
             signals.pushed(context)
@@ -242,8 +252,9 @@ cdef class Dispatcher:
                         # As Flask's: the environ lets go of the request, which
                         # ends their reference cycle without the garbage collector.
                         request.environ["werkzeug.request"] = None
-                if flask_tokens is not None:
-                    self.flask_contexts.pop(flask_tokens)
+                if flask_app_var is not None:
+                    PyContextVar_Reset(self.flask_request_var, flask_request_token)
+                    PyContextVar_Reset(flask_app_var, flask_app_token)
                 PyContextVar_Reset(self.context_var, token)
                 if signals.active:
                     signals.popped(context)

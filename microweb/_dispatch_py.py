@@ -112,8 +112,14 @@ class Dispatcher:
         # ``None``: the core does.
         self.delegate = delegate
         # ``microweb.flask_contexts.FlaskContexts`` when the app sets Flask's
-        # context variables too (for Flask extensions), else ``None``.
+        # context variables too (for Flask extensions), else ``None``; and its
+        # two variables, which each request sets to its context.
         self.flask_contexts = flask_contexts
+        self.flask_app_var = None
+        self.flask_request_var = None
+        if flask_contexts is not None:
+            self.flask_app_var = flask_contexts.app_var
+            self.flask_request_var = flask_contexts.request_var
         # Set when the app drops this dispatcher (a dispatch input changed):
         # middleware may still hold it, and it hands each request to the app's
         # current one.
@@ -140,9 +146,11 @@ class Dispatcher:
         if outer is not None:
             context.enter_within(outer)
         token = self.context_var.set(context)
-        flask_tokens = None
-        if self.flask_contexts is not None:
-            flask_tokens = self.flask_contexts.push(context)
+        # Flask's app and request contexts are both this request's.
+        flask_app_var = self.flask_app_var
+        if flask_app_var is not None:
+            flask_app_token = flask_app_var.set(context)
+            flask_request_token = self.flask_request_var.set(context)
         signals = self.signals
         if signals.active:
             signals.pushed(context)
@@ -181,8 +189,9 @@ class Dispatcher:
                         # As Flask's: the environ lets go of the request, which
                         # ends their reference cycle without the garbage collector.
                         request.environ["werkzeug.request"] = None
-                if flask_tokens is not None:
-                    self.flask_contexts.pop(flask_tokens)
+                if flask_app_var is not None:
+                    self.flask_request_var.reset(flask_request_token)
+                    flask_app_var.reset(flask_app_token)
                 self.context_var.reset(token)
                 if signals.active:
                     signals.popped(context)
