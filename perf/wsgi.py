@@ -5,6 +5,7 @@ Run from the repository root::
     python perf/wsgi.py                 # full run (about a minute; 4 at most)
     python perf/wsgi.py --quick         # short run (under 40 seconds)
     python perf/wsgi.py --rounds 61 --json wsgi.json
+    python perf/wsgi.py --flask-contexts  # microweb also with App.flask_contexts
 
 Every framework serves the same six workloads in this process, called the way a WSGI
 server calls it: a prebuilt environ (copied per request, with a fresh ``wsgi.input``),
@@ -922,9 +923,15 @@ def core_modules(apps: dict[str, Any]) -> str:
     return ", ".join(sorted(found))
 
 
-def make_microweb_app(core: str, routes: list[Route]) -> dict[str, Any]:
-    """microweb's apps on ``core``: the very code :func:`flask_apps` runs on Flask."""
+def make_microweb_app(
+    core: str, routes: list[Route], flask_contexts: bool = False
+) -> dict[str, Any]:
+    """microweb's apps on ``core``: the very code :func:`flask_apps` runs on Flask;
+    with *flask_contexts*, apps that set Flask's context variables too
+    (``App.flask_contexts``, for Flask extensions)."""
     app_class = microweb_app_class(core)
+    if flask_contexts:
+        app_class = type(app_class.__name__, (app_class,), {"flask_contexts": True})
     microweb = import_microweb()
     apps = flask_style_apps(app_class, microweb.request, routes)
     apps["session"] = session_app(
@@ -945,7 +952,9 @@ class Framework:
     build: Callable[[list[Route]], dict[str, Any]]
 
 
-def frameworks_for(cores: list[str]) -> list[Framework]:
+def frameworks_for(cores: list[str], flask_contexts: bool = False) -> list[Framework]:
+    """The contenders: microweb on each of *cores* (and, with *flask_contexts*, on
+    each again with ``App.flask_contexts`` set), then the peers."""
     found = [
         Framework(
             f"microweb-{core}",
@@ -954,6 +963,15 @@ def frameworks_for(cores: list[str]) -> list[Framework]:
         )
         for core in cores
     ]
+    if flask_contexts:
+        found += [
+            Framework(
+                f"microweb-{core}-flask-contexts",
+                f"microweb {core}, flask_contexts",
+                lambda routes, core=core: make_microweb_app(core, routes, True),
+            )
+            for core in cores
+        ]
     return found + [
         Framework("flask", "Flask", flask_apps),
         Framework("falcon", "Falcon", falcon_apps),
@@ -1597,6 +1615,12 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
         help="turn the garbage collector off during batches (default: on, as in "
         "production; the cost of the cycles a framework leaves counts)",
     )
+    parser.add_argument(
+        "--flask-contexts",
+        action="store_true",
+        help="also measure each microweb core with App.flask_contexts set (what "
+        "an app using Flask extensions pays)",
+    )
     parser.add_argument("--child-core", choices=CORES, help=argparse.SUPPRESS)
     return DEFAULTS.parse(parser, argv)
 
@@ -1626,7 +1650,7 @@ def main(argv: list[str] | None = None) -> int:
         cores = list(CORES)
     else:
         cores = [options.microweb_core]
-    frameworks = frameworks_for(cores)
+    frameworks = frameworks_for(cores, options.flask_contexts and not child_core)
     if child_core:  # the references the parent's ratios need, and the floor
         keep = (f"microweb-{child_core}", "flask", "falcon", "bare")
         frameworks = [f for f in frameworks if f.key in keep]
