@@ -132,8 +132,6 @@ def _current_blueprints() -> list[str]:
     return blueprint_chain(rule.endpoint if rule is not None else None)
 
 
-#: The attributes of an app that its dispatcher is built from: setting one after
-#: the first request makes the next request build the dispatcher again.
 #: The registries the dispatcher is built from (changed in place, they say so).
 _REGISTRIES = (
     "view_functions",
@@ -144,6 +142,8 @@ _REGISTRIES = (
     "teardown_appcontext_funcs",
 )
 
+#: The attributes of an app that its dispatcher is built from: setting one after
+#: the first request makes the next request build the dispatcher again.
 _DISPATCH_INPUTS = frozenset(
     {
         *_REGISTRIES,
