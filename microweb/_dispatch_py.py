@@ -115,8 +115,8 @@ class Dispatcher:
         # context variables too (for Flask extensions), else ``None``; and its
         # two variables, which each request sets to its context.
         self.flask_contexts = flask_contexts
-        self.flask_app_var = None
-        self.flask_request_var = None
+        self.flask_app_var: Any = None
+        self.flask_request_var: Any = None
         if flask_contexts is not None:
             self.flask_app_var = flask_contexts.app_var
             self.flask_request_var = flask_contexts.request_var
