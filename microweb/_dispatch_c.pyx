@@ -214,6 +214,8 @@ cdef class Dispatcher:
         if flask_app_var is not None:
             flask_app_token = PyContextVar_Set(flask_app_var, context)
             flask_request_token = PyContextVar_Set(self.flask_request_var, context)
+            # Flask's ``after_this_request`` appends to this list itself.
+            context._after_request_functions = []
         signals = self.signals
         if signals.active:
             signals.pushed(context)
@@ -341,7 +343,7 @@ cdef class Dispatcher:
             rv = app.handle_user_exception(raised)
         if (
             endpoint.fast
-            and context._after_request_functions is None
+            and not context._after_request_functions
             and not self.signals.active
         ):
             # A session used, or perhaps carried (to refresh), is saved on the

@@ -151,6 +151,8 @@ class Dispatcher:
         if flask_app_var is not None:
             flask_app_token = flask_app_var.set(context)
             flask_request_token = self.flask_request_var.set(context)
+            # Flask's ``after_this_request`` appends to this list itself.
+            context._after_request_functions = []
         signals = self.signals
         if signals.active:
             signals.pushed(context)
@@ -276,7 +278,7 @@ class Dispatcher:
             rv = app.handle_user_exception(raised)
         if (
             endpoint.fast
-            and context._after_request_functions is None
+            and not context._after_request_functions
             and not self.signals.active
         ):
             # A session used, or perhaps carried (to refresh), is saved on the

@@ -55,6 +55,12 @@ class FlaskContexts:
         """Make *context* Flask's current app context, and its request context (if
         it serves a request) Flask's current request context."""
         request_context = context.request_context
+        if (
+            request_context is not None
+            and request_context._after_request_functions is None
+        ):
+            # Flask's ``after_this_request`` appends to this list itself.
+            request_context._after_request_functions = []
         return (
             self.app_var.set(context),
             None if request_context is None else self.request_var.set(request_context),

@@ -380,3 +380,29 @@ def test_a_session_interface_that_matches_the_request(dispatch_app_class: type) 
     with app.test_request_context("/items/5"):
         flask.session.get("x")
     assert opened == [("item", {"n": 4}), ("item", {"n": 5})]
+
+
+def test_flask_after_this_request_in_a_microweb_view(dispatch_app_class: type) -> None:
+    # Flask's after_this_request appends to the request context's list itself
+    # (Flask-Compress's per-view compression does).
+    app = bridged_app(dispatch_app_class)
+
+    def tag(response: t.Any) -> t.Any:
+        response.headers["X-Tag"] = flask.request.path
+        return response
+
+    @app.route("/plain")
+    def plain() -> str:
+        flask.after_this_request(tag)
+        return "plain"
+
+    app.add_url_rule("/untagged", "untagged", lambda: "untagged")
+    client = app.test_client()
+    response = fetch(client, "/plain")
+    assert (response.get_data(), response.headers.get("X-Tag")) == (b"plain", "/plain")
+    assert "X-Tag" not in fetch(client, "/untagged").headers
+    with app.test_request_context("/by-hand"):
+        flask.after_this_request(tag)
+        assert (
+            app.process_response(app.response_class("x")).headers["X-Tag"] == "/by-hand"
+        )
