@@ -44,8 +44,8 @@ class FlaskStyleExtension:
         return t.cast(str, flask.g.resource)
 
 
-def bridged_app(app_class: type) -> t.Any:
-    app = app_class(__name__)
+def bridged_app(app_class: type, **options: t.Any) -> t.Any:
+    app = app_class(__name__, **options)
     app.secret_key = "test"
     app.flask_contexts = True
     return app
@@ -406,3 +406,87 @@ def test_flask_after_this_request_in_a_microweb_view(dispatch_app_class: type) -
         assert (
             app.process_response(app.response_class("x")).headers["X-Tag"] == "/by-hand"
         )
+
+
+def flask_helpers_app(app: t.Any) -> t.Any:
+    """Views that call Flask's own helper functions, as extensions do."""
+    app.secret_key = "test"
+
+    @app.route("/file")
+    def file() -> t.Any:
+        return flask.send_file(f"{app.root_path}/static/a.txt")
+
+    @app.route("/from-directory")
+    def from_directory() -> t.Any:
+        return flask.send_from_directory(f"{app.root_path}/static", "a.txt")
+
+    @app.route("/flash")
+    def flash() -> t.Any:
+        flask.flash("hi")
+        return flask.render_template("page.html")
+
+    @app.route("/macro")
+    def macro() -> t.Any:
+        return flask.get_template_attribute("page.html", "tag")("q")
+
+    @app.route("/stream")
+    def stream() -> t.Any:
+        return flask.stream_template_string(
+            "{% for n in range(3) %}{{ n }}{% endfor %}"
+        )
+
+    @app.route("/json")
+    def json() -> t.Any:
+        return flask.json.dumps({"b": 1, "a": [1]}) + flask.jsonify(x=1).get_data(
+            as_text=True
+        )
+
+    @app.route("/redirect")
+    def redirect() -> t.Any:
+        return flask.redirect(flask.url_for("json", q=1))
+
+    @app.route("/abort")
+    def abort() -> t.Any:
+        flask.abort(418)
+
+    return app
+
+
+def test_flasks_helper_functions_on_a_microweb_app(
+    dispatch_app_class: type, tmp_path: t.Any
+) -> None:
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "a.txt").write_text("a file")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "page.html").write_text(
+        "{% macro tag(x) %}<{{ x }}>{% endmacro %}"
+        "{{ 6 * 7 }}{% for m in get_flashed_messages() %} {{ m }}{% endfor %}"
+    )
+    answers = []
+    for app in (
+        flask.Flask(__name__, root_path=str(tmp_path)),
+        bridged_app(dispatch_app_class, root_path=str(tmp_path)),
+    ):
+        client = flask_helpers_app(app).test_client()
+        answers.append(
+            [
+                (path, response.status_code, response.get_data(), response.headers)
+                for path in (
+                    "/file",
+                    "/from-directory",
+                    "/flash",
+                    "/macro",
+                    "/stream",
+                    "/json",
+                    "/redirect",
+                    "/abort",
+                    "/static/a.txt",
+                )
+                for response in [fetch(client, path)]
+            ]
+        )
+    for on_flask, on_microweb in zip(*answers, strict=True):
+        path, status, body, headers = on_flask
+        assert on_microweb[:3] == (path, status, body)
+        for name in ("Content-Type", "Content-Length", "Location", "Cache-Control"):
+            assert on_microweb[3].get(name) == headers.get(name), (path, name)
