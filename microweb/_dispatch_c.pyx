@@ -209,10 +209,14 @@ cdef class Dispatcher:
         if outer is not None:
             context.enter_within(outer)
         token = PyContextVar_Set(self.context_var, context)
-        # Flask's app and request contexts are both this request's.
+        # Flask's request context is this one; its app context too, unless this
+        # one shares the app context it was pushed in (Flask's reuses it).
         flask_app_var = self.flask_app_var
         if flask_app_var is not None:
-            flask_app_token = PyContextVar_Set(flask_app_var, context)
+            app_context = context.app_context
+            flask_app_token = PyContextVar_Set(
+                flask_app_var, context if app_context is None else app_context
+            )
             flask_request_token = PyContextVar_Set(self.flask_request_var, context)
             # Flask's ``after_this_request`` appends to this list itself.
             context._after_request_functions = []

@@ -146,10 +146,14 @@ class Dispatcher:
         if outer is not None:
             context.enter_within(outer)
         token = self.context_var.set(context)
-        # Flask's app and request contexts are both this request's.
+        # Flask's request context is this one; its app context too, unless this
+        # one shares the app context it was pushed in (Flask's reuses it).
         flask_app_var = self.flask_app_var
         if flask_app_var is not None:
-            flask_app_token = flask_app_var.set(context)
+            app_context = context.app_context
+            flask_app_token = flask_app_var.set(
+                context if app_context is None else app_context
+            )
             flask_request_token = self.flask_request_var.set(context)
             # Flask's ``after_this_request`` appends to this list itself.
             context._after_request_functions = []

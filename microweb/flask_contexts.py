@@ -52,8 +52,10 @@ class FlaskContexts:
         self.request_var: contextvars.ContextVar[t.Any] = flask_globals._cv_request
 
     def push(self, context: AppContext) -> Tokens:
-        """Make *context* Flask's current app context, and its request context (if
-        it serves a request) Flask's current request context."""
+        """Make *context* Flask's current app context (or the context whose app
+        context it shares, as Flask's request reuses the app context it is pushed
+        in), and its request context (if it serves a request) Flask's current
+        request context."""
         request_context = context.request_context
         if (
             request_context is not None
@@ -61,8 +63,9 @@ class FlaskContexts:
         ):
             # Flask's ``after_this_request`` appends to this list itself.
             request_context._after_request_functions = []
+        app_context = context.app_context
         return (
-            self.app_var.set(context),
+            self.app_var.set(context if app_context is None else app_context),
             None if request_context is None else self.request_var.set(request_context),
         )
 

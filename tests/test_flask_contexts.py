@@ -490,3 +490,28 @@ def test_flasks_helper_functions_on_a_microweb_app(
         assert on_microweb[:3] == (path, status, body)
         for name in ("Content-Type", "Content-Length", "Location", "Cache-Control"):
             assert on_microweb[3].get(name) == headers.get(name), (path, name)
+
+
+def test_a_request_inside_an_app_context_reuses_it(dispatch_app_class: type) -> None:
+    # Flask's request reuses the app context of the same app it is pushed in:
+    # flask.globals.app_ctx is that one inside the view (Flask-SQLAlchemy keys
+    # its session on it, so a test and the view share one session).
+    answers = []
+    for app in (flask.Flask(__name__), bridged_app(dispatch_app_class)):
+        seen: list[bool] = []
+
+        def view(seen: list[bool] = seen) -> str:
+            seen.append(flask.globals.app_ctx._get_current_object() is outer)
+            seen.append(flask.g.get("mark") == "outer")
+            return ""
+
+        app.add_url_rule("/", "index", view)
+        with app.app_context() as outer:
+            flask.g.mark = "outer"
+            fetch(app.test_client(), "/")
+            with app.test_request_context("/"):
+                view()
+            assert flask.globals.app_ctx._get_current_object() is outer
+        fetch(app.test_client(), "/")  # on its own: its own app context
+        answers.append(seen)
+    assert answers[1] == answers[0] == [True, True, True, True, False, False]
