@@ -111,6 +111,18 @@ class TestClient(Client):
             environ["werkzeug.debug.preserve_context"] = self._new_contexts.append
         return environ
 
+    def _request_from_builder_args(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> BaseRequest:
+        # Flask's name: Flask-SocketIO's test client calls it to share this
+        # client's cookies.
+        kwargs["environ_base"] = self._copy_environ(kwargs.get("environ_base", {}))
+        builder = EnvironBuilder(self.application, *args, **kwargs)
+        try:
+            return builder.get_request()
+        finally:
+            builder.close()
+
     def open(
         self,
         *args: t.Any,
@@ -132,12 +144,7 @@ class TestClient(Client):
             request = copy(first)
             request.environ = self._copy_environ(request.environ)
         else:
-            kwargs["environ_base"] = self._copy_environ(kwargs.get("environ_base", {}))
-            builder = EnvironBuilder(self.application, *args, **kwargs)
-            try:
-                request = builder.get_request()
-            finally:
-                builder.close()
+            request = self._request_from_builder_args(args, kwargs)
         self._context_stack.close()
         response = super().open(
             request, buffered=buffered, follow_redirects=follow_redirects

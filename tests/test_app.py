@@ -455,6 +455,21 @@ def test_hook_registries_read_a_missing_name_as_empty(app: t.Any, fw: t.Any) -> 
     assert fetch(app.test_client(), "/").get_data() == b"after"
 
 
+def test_client_builds_a_request_from_open_arguments(client: t.Any) -> None:
+    # Flask's private helper, which Flask-SocketIO's test client calls to share
+    # the HTTP client's environ and cookies.
+    client.set_cookie("name", "value")
+    request = client._request_from_builder_args(
+        (), {"path": "/socket?x=1", "headers": {"X-A": "b"}}
+    )
+    environ = dict(request.environ)
+    client._add_cookies_to_wsgi(environ)
+    assert (request.path, request.args.to_dict()) == ("/socket", {"x": "1"})
+    assert (request.remote_addr, request.headers["X-A"]) == ("127.0.0.1", "b")
+    assert request.user_agent.string.startswith("Werkzeug/")
+    assert environ["HTTP_COOKIE"] == "name=value"
+
+
 def test_request_args_and_values(app: t.Any, client: t.Any, fw: t.Any) -> None:
     @app.route("/", methods=["POST"])
     def view() -> t.Any:
