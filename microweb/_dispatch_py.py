@@ -150,7 +150,7 @@ class Dispatcher:
         # one shares the app context it was pushed in (Flask's reuses it).
         flask_app_var = self.flask_app_var
         if flask_app_var is not None:
-            app_context = context.app_context
+            app_context = None if outer is None else context.app_context
             flask_app_token = flask_app_var.set(
                 context if app_context is None else app_context
             )
