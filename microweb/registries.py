@@ -88,6 +88,10 @@ class _ReportingDict(dict[t.Any, t.Any]):
             dict.__setitem__(self, key, self._held(value))
         self.on_change()
 
+    def __ior__(self, other: t.Any) -> t.Any:  # type: ignore[misc]
+        self.update(other)
+        return self
+
     def __delitem__(self, key: t.Any) -> None:
         dict.__delitem__(self, key)
         self.on_change()

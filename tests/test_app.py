@@ -1727,6 +1727,8 @@ def test_registries_changed_after_the_first_request(
     app.teardown_appcontext_funcs.append(lambda exc: torn_down.append("app"))
     app.teardown_request_funcs["bp"] = [lambda exc: torn_down.append("bp")]
     steps += [answer("/bp")]
+    app.view_functions |= {"index": lambda: "merged"}
+    steps.append(answer())
     app.view_functions = {**app.view_functions, "index": lambda: "replaced"}
     steps.append(answer())
     assert steps == [
@@ -1738,9 +1740,15 @@ def test_registries_changed_after_the_first_request(
         (b"swapped", None),
         (b"page", None),
         (b"page", None),
+        (b"merged", None),
         (b"replaced", None),
     ]
-    assert torn_down == ["preprocess bp.page", "bp", "app", "preprocess index", "app"]
+    assert torn_down == [
+        "preprocess bp.page",
+        "bp",
+        "app",
+        *["preprocess index", "app"] * 2,
+    ]
 
 
 def test_reading_the_registries_keeps_the_dispatcher(dispatch_app_class: type) -> None:
