@@ -37,8 +37,8 @@ class HookList(list[t.Any]):
 def _calling_back(name: str) -> t.Any:
     changes = getattr(list, name)
 
-    def change(self: HookList, *args: t.Any) -> t.Any:
-        result = changes(self, *args)
+    def change(self: HookList, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        result = changes(self, *args, **kwargs)
         self.on_change()
         return result
 

@@ -1778,6 +1778,9 @@ def test_reading_the_registries_keeps_the_dispatcher(dispatch_app_class: type) -
     app.teardown_request_funcs[None].clear()
     assert app.wsgi_app is not dispatcher
     assert fetch(client, "/").get_data() == b"index"
+    dispatcher = app.wsgi_app
+    app.teardown_request_funcs[None].sort(key=id, reverse=True)
+    assert app.wsgi_app is not dispatcher
 
 
 def test_response_and_json_classes_set_after_the_first_request(
