@@ -29,18 +29,7 @@ appcontext_popped = _namespace.signal("appcontext-popped")
 message_flashed = _namespace.signal("message-flashed")
 
 #: The names of all the signals above, which are Flask's names for them.
-NAMES = (
-    "template_rendered",
-    "before_render_template",
-    "request_started",
-    "request_finished",
-    "request_tearing_down",
-    "got_request_exception",
-    "appcontext_tearing_down",
-    "appcontext_pushed",
-    "appcontext_popped",
-    "message_flashed",
-)
+NAMES = tuple(name.replace("-", "_") for name in _namespace)
 
 #: The signals sent while a request is served.
 REQUEST_SIGNALS = (
