@@ -40,7 +40,6 @@ class Dispatcher:
     signals: Any
     session_headers: Any
     delegate: Any
-    flask_contexts: Any
     flask_app_var: Any
     flask_request_var: Any
     stale: bool

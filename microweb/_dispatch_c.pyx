@@ -118,7 +118,6 @@ cdef class Dispatcher:
     cdef public object signals
     cdef public object session_headers
     cdef public object delegate
-    cdef public object flask_contexts
     cdef public object flask_app_var
     cdef public object flask_request_var
     cdef public bint stale
@@ -172,10 +171,10 @@ cdef class Dispatcher:
         # overrides a dispatch method: it serves each request once matched.
         # ``None``: the core does.
         self.delegate = delegate
-        # ``microweb.flask_contexts.FlaskContexts`` when the app sets Flask's
-        # context variables too (for Flask extensions), else ``None``; and its
-        # two variables, which each request sets to its context.
-        self.flask_contexts = flask_contexts
+        # The two context variables of ``flask_contexts`` (a
+        # ``microweb.flask_contexts.FlaskContexts``, given when the app sets
+        # Flask's context variables too, for Flask extensions), which each
+        # request sets to its context; ``None`` without it.
         self.flask_app_var = None
         self.flask_request_var = None
         if flask_contexts is not None:

@@ -111,10 +111,10 @@ class Dispatcher:
         # overrides a dispatch method: it serves each request once matched.
         # ``None``: the core does.
         self.delegate = delegate
-        # ``microweb.flask_contexts.FlaskContexts`` when the app sets Flask's
-        # context variables too (for Flask extensions), else ``None``; and its
-        # two variables, which each request sets to its context.
-        self.flask_contexts = flask_contexts
+        # The two context variables of ``flask_contexts`` (a
+        # ``microweb.flask_contexts.FlaskContexts``, given when the app sets
+        # Flask's context variables too, for Flask extensions), which each
+        # request sets to its context; ``None`` without it.
         self.flask_app_var: Any = None
         self.flask_request_var: Any = None
         if flask_contexts is not None:
