@@ -20,6 +20,7 @@ class Target:
     converters: tuple[Any, ...]
     defaults: dict[str, Any] | None
     plain: bool
+    websocket: bool
     def __init__(
         self,
         rule: Any,
@@ -29,9 +30,17 @@ class Target:
         names: tuple[str, ...],
         converters: tuple[Any, ...],
         defaults: dict[str, Any] | None,
+        websocket: bool = False,
     ) -> None: ...
     def accepts(self, method: str) -> bool: ...
     def convert(self, values: list[str]) -> dict[str, Any]: ...
+
+@disjoint_base
+class Misses:
+    methods: set[str]
+    websocket: bool
+    def __init__(self) -> None: ...
+    def outcome(self) -> set[str] | None: ...
 
 @disjoint_base
 class Transition:
@@ -71,7 +80,9 @@ class Matcher:
         claimed: frozenset[str] | None,
     ) -> Any: ...
     def compile(self) -> None: ...
-    def match(self, domain: str, path_info: str, method: str) -> tuple[Any, Any]: ...
+    def match(
+        self, domain: str, path_info: str, method: str, websocket: bool = False
+    ) -> tuple[Any, Any]: ...
 
 def quote_segment(value: str) -> str: ...
 def build(template: tuple[Any, ...], values: dict[str, Any]) -> str: ...

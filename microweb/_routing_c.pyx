@@ -68,6 +68,7 @@ cdef class Target:
     cdef public tuple converters
     cdef public dict defaults
     cdef public bint plain
+    cdef public bint websocket
 
     def __init__(
         self,
@@ -78,6 +79,7 @@ cdef class Target:
         tuple names,
         tuple converters,
         defaults,
+        bint websocket=False,
     ):
         self.rule = rule
         self.methods = methods
@@ -87,6 +89,8 @@ cdef class Target:
         self.converters = converters
         self.defaults = defaults or None
         self.plain = all(converter is None for converter in converters)
+        # Whether the rule matches WebSocket requests, and only them.
+        self.websocket = websocket
 
     cpdef bint accepts(self, str method):
         return self.methods is None or method in self.methods
@@ -108,6 +112,27 @@ cdef class Target:
         if self.defaults is not None:
             args.update(self.defaults)
         return args
+
+
+cdef class Misses:
+    """What the full search passed by: the methods of the rules that refused the
+    request's method, and whether a rule that took the method refused the kind of
+    request (HTTP or WebSocket)."""
+
+    cdef public set methods
+    cdef public bint websocket
+
+    def __init__(self):
+        self.methods = set()
+        self.websocket = False
+
+    cpdef object outcome(self):
+        """What a match answers for a miss: the allowed methods when some rule
+        refused the method (a 405), ``None`` when only the kind of request was
+        refused (a 400), else an empty set (a 404)."""
+        if self.methods or not self.websocket:
+            return self.methods
+        return None
 
 
 cdef class Transition:
@@ -175,9 +200,9 @@ cdef struct Edge:
     uint32_t shape  # the key's length in code points * 8 + its bytes per code point
 
 
-# The pure twin's first rule copied into the node, and
+# The pure twin's first HTTP rule copied into the node, and
 # ``state.by_method.get(method, state.any_method)`` for the others, unrolled: one
-# record per target, with the methods ``by_method`` gives it after it; the record
+# record per HTTP target, with the methods ``by_method`` gives it after it; the record
 # of ``any_method`` comes last, with ``methods`` -1. The rule, names and defaults
 # are copied from the target so that a plain match reads nothing else of it.
 cdef struct Choice:
@@ -408,6 +433,7 @@ cdef class State:
         self.static = {}
         self.dynamic = []
         self.targets = []
+        # The first HTTP rule here for each method it takes; for any method.
         self.by_method = {}
         self.any_method = None
         self.default = self
@@ -461,7 +487,8 @@ cdef class Matcher:
         """Add a rule's parts; return the earlier rule that shadows it, if any.
 
         *claimed* are the methods the rule was written for (``None``: all); an
-        earlier rule on the same pattern that takes one of them shadows it.
+        earlier rule on the same pattern, for the same kind of request (HTTP or
+        WebSocket), that takes one of them shadows it.
         """
         cdef State state = self._root
         cdef Transition transition
@@ -480,7 +507,7 @@ cdef class Matcher:
                 state.dynamic.append(transition)
                 state = transition.state
         for earlier in state.targets:
-            if (
+            if earlier.websocket == target.websocket and (
                 earlier.methods is None
                 or claimed is None
                 or not earlier.methods.isdisjoint(claimed)
@@ -502,12 +529,15 @@ cdef class Matcher:
         _compile_state(self._root, (), (), -2)
         self._lay_out()
 
-    def match(self, str domain, str path_info, str method):
-        """Match *path_info* on *domain* for *method*.
+    def match(self, str domain, str path_info, str method, bint websocket=False):
+        """Match *path_info* on *domain* for *method*, as a WebSocket request when
+        *websocket* is true.
 
         Returns ``(rule, args)`` on a match, ``(None, new_path)`` when the client must
-        be redirected to *new_path*, and ``(None, allowed_methods)`` otherwise (an
-        empty set means nothing matched at all).
+        be redirected to *new_path*, ``(None, allowed_methods)`` when rules refused
+        the method, ``(None, None)`` when the rules that took it are all for the
+        other kind of request (HTTP or WebSocket), and ``(None, set())`` when
+        nothing matched at all.
         """
         cdef Py_ssize_t length = PyUnicode_GET_LENGTH(path_info)
         cdef PyObject* found
@@ -527,6 +557,8 @@ cdef class Matcher:
         cdef list values
         cdef State state
         cdef Target target
+        if websocket:
+            return self._search(domain, _normalised(path_info), method, True)
         # PERF: the pure twin lets the walk turn away a path without exactly one
         # leading slash, through the domain's state and a dead end after "//";
         # here two characters read in place do it, and the walk starts after the
@@ -620,42 +652,57 @@ cdef class Matcher:
                             return rule, target.convert(values)
                         except ValueError:
                             # The full search would reach this same target first:
-                            # only the methods it saw on the way are still to be
+                            # only what it passed by on the way is still to be
                             # learned.
-                            return None, self._allowed(domain, path_info, method)
-        return self._search(domain, _normalised(path_info), method)
+                            return None, self._missed(domain, path_info, method)
+        return self._search(domain, _normalised(path_info), method, False)
 
-    def _allowed(self, str domain, str path, str method):
-        """The methods the full search sees before its first match."""
-        cdef set allowed = set()
-        _search(self._root, [domain, *path.split("/")], 0, [], method, allowed)
-        return allowed
+    def _missed(self, str domain, str path, str method):
+        """What the full search of an HTTP request passes by before its first
+        match, as :meth:`Misses.outcome` gives it."""
+        cdef Misses misses = Misses()
+        _search(self._root, [domain, *path.split("/")], 0, [], method, False, misses)
+        return misses.outcome()
 
-    def _search(self, str domain, str path, str method):
-        """The full depth-first search, with Werkzeug's redirects and 405s."""
-        cdef set allowed = set()
+    def _search(self, str domain, str path, str method, bint websocket):
+        """The full depth-first search, with Werkzeug's redirects, 405s and 400s."""
+        cdef Misses misses = Misses()
         try:
-            found = _search(self._root, [domain, *path.split("/")], 0, [], method, allowed)
+            found = _search(
+                self._root,
+                [domain, *path.split("/")],
+                0,
+                [],
+                method,
+                websocket,
+                misses,
+            )
         except SlashRequired:
             return None, path + "/"
         if found is None:
             if not self.merge_slashes or "//" not in path:
-                return None, allowed
+                return None, misses.outcome()
             path = _SLASHES.sub("/", path)
             try:
                 found = _search(
-                    self._root, [domain, *path.split("/")], 0, [], method, allowed
+                    self._root,
+                    [domain, *path.split("/")],
+                    0,
+                    [],
+                    method,
+                    websocket,
+                    misses,
                 )
             except SlashRequired:
                 return None, path + "/"
             if found is None or not (<Target>found[0]).merge_slashes:
-                return None, allowed
+                return None, misses.outcome()
             return None, path
         target, values = found
         try:
             return target.rule, (<Target>target).convert(values)
         except ValueError:
-            return None, allowed
+            return None, misses.outcome()
 
     cdef int _lay_out(self) except -1:
         """Build the block: NOWHERE's node, then each domain's, depth first."""
@@ -717,14 +764,15 @@ cdef void _compile_state(
     state.dynamic.sort(key=_transition_weight)
     state.by_method = {}
     state.any_method = None
-    for target in state.targets:
+    http_targets = [target for target in state.targets if not target.websocket]
+    for target in http_targets:
         if target.methods is None:
             state.any_method = target
             break
-    for target in state.targets:
+    for target in http_targets:
         for method in target.methods or ():
             if method not in state.by_method:
-                state.by_method[method] = _first_accepting(state.targets, method)
+                state.by_method[method] = _first_accepting(http_targets, method)
     state.default = NOWHERE
     if state.dynamic and not (<Transition>state.dynamic[0]).final:
         state.default = (<Transition>state.dynamic[0]).state
@@ -920,9 +968,11 @@ cdef tuple _search(
     Py_ssize_t index,
     list values,
     str method,
-    set allowed,
+    bint websocket,
+    Misses misses,
 ):
-    """Werkzeug's depth-first search from *state* over ``parts[index:]``."""
+    """Werkzeug's depth-first search from *state* over ``parts[index:]``, noting
+    in *misses* the rules it passes by."""
     cdef Target target
     cdef Transition transition
     cdef State following
@@ -935,13 +985,16 @@ cdef tuple _search(
     cdef str text
     if index == len(parts):
         for target in state.targets:
-            if target.accepts(method):
+            if not target.accepts(method):
+                misses.methods.update(target.methods)
+            elif target.websocket != websocket:
+                misses.websocket = True
+            else:
                 return target, values
-            allowed.update(target.methods)
         slashed = state.static.get("")
         if slashed is not None:
             for target in slashed.targets:
-                if target.accepts(method):
+                if target.websocket == websocket and target.accepts(method):
                     if target.strict_slashes:
                         raise SlashRequired
                     return target, values
@@ -949,7 +1002,9 @@ cdef tuple _search(
     part = parts[index]
     following = state.static.get(part)
     if following is not None:
-        found = _search(following, parts, index + 1, values, method, allowed)
+        found = _search(
+            following, parts, index + 1, values, method, websocket, misses
+        )
         if found is not None:
             return found
     for transition in state.dynamic:
@@ -965,7 +1020,13 @@ cdef tuple _search(
             if captured.pop() == "/":
                 remaining, start = _TRAILING_SLASH, 0
         found = _search(
-            transition.state, remaining, start, values + captured, method, allowed
+            transition.state,
+            remaining,
+            start,
+            values + captured,
+            method,
+            websocket,
+            misses,
         )
         if found is not None:
             return found
@@ -973,9 +1034,12 @@ cdef tuple _search(
         for target in state.targets:
             if target.strict_slashes:
                 continue
-            if target.accepts(method):
+            if not target.accepts(method):
+                misses.methods.update(target.methods)
+            elif target.websocket != websocket:
+                misses.websocket = True
+            else:
                 return target, values
-            allowed.update(target.methods)
     return None
 
 

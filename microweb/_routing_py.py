@@ -11,11 +11,12 @@ Two shortcuts give the same answer faster:
   segments its dynamic edges took, and checks them once at the end. When they pass,
   this is the first branch of the depth-first search, so its answer is the search's.
 
-Only a miss, a redirect, a 405, an edge that takes the rest of the path, or a check
-that fails runs the full search. Neither shortcut needs the path normalised first: no
-static path starts with ``//``, and the descent cannot reach a rule from a path that
-does not start with exactly one slash (see :meth:`Matcher.compile`), so the leading
-slashes are only looked at on the way to the full search.
+Only a miss, a redirect, a 405, an edge that takes the rest of the path, a check
+that fails, or a WebSocket request runs the full search. Neither shortcut needs the
+path normalised first: no static path starts with ``//``, and the descent cannot
+reach a rule from a path that does not start with exactly one slash (see
+:meth:`Matcher.compile`), so the leading slashes are only looked at on the way to
+the full search.
 
 The shortcuts do not walk the states: they walk :class:`Node` objects, one per state
 they can reach, made afresh by :meth:`Matcher.compile` in depth-first order and
@@ -64,6 +65,7 @@ class Target:
         "converters",
         "defaults",
         "plain",
+        "websocket",
     )
 
     def __init__(
@@ -75,6 +77,7 @@ class Target:
         names: tuple[str, ...],
         converters: tuple[Any, ...],
         defaults: dict[str, Any] | None,
+        websocket: bool = False,
     ) -> None:
         self.rule = rule
         self.methods = methods
@@ -85,6 +88,8 @@ class Target:
         self.converters = converters
         self.defaults = defaults or None
         self.plain = all(converter is None for converter in converters)
+        # Whether the rule matches WebSocket requests, and only them.
+        self.websocket = websocket
 
     def accepts(self, method: str) -> bool:
         return self.methods is None or method in self.methods
@@ -105,6 +110,26 @@ class Target:
         if self.defaults is not None:
             args.update(self.defaults)
         return args
+
+
+class Misses:
+    """What the full search passed by: the methods of the rules that refused the
+    request's method, and whether a rule that took the method refused the kind of
+    request (HTTP or WebSocket)."""
+
+    __slots__ = ("methods", "websocket")
+
+    def __init__(self) -> None:
+        self.methods: set[str] = set()
+        self.websocket = False
+
+    def outcome(self) -> set[str] | None:
+        """What a match answers for a miss: the allowed methods when some rule
+        refused the method (a 405), ``None`` when only the kind of request was
+        refused (a 400), else an empty set (a 404)."""
+        if self.methods or not self.websocket:
+            return self.methods
+        return None
 
 
 class Transition:
@@ -161,9 +186,9 @@ class Node:
     ``edges`` holds the state's static edges, with ``""`` leading nowhere unless a
     static edge takes it, when the state has a dynamic edge; ``fallback`` is where
     any other segment goes: the first dynamic edge's node, or nowhere. The first
-    rule ending here is copied in: its methods (``None``: all of them; none when no
-    rule ends here), rule, names and defaults, so that a lookup ending at it reads
-    nothing else. The other rules are found through ``state``.
+    HTTP rule ending here is copied in: its methods (``None``: all of them; none when
+    no such rule ends here), rule, names and defaults, so that a lookup ending at it
+    reads nothing else. The other rules are found through ``state``.
     """
 
     edges: dict[str, Node]
@@ -211,6 +236,7 @@ class State:
         self.static: dict[str, State] = {}
         self.dynamic: list[Transition] = []
         self.targets: list[Target] = []
+        # The first HTTP rule here for each method it takes; for any method.
         self.by_method: dict[str, Target] = {}
         self.any_method: Target | None = None
         # Where the optimistic descent goes for a segment no static edge takes.
@@ -272,7 +298,7 @@ class Matcher:
                 state.dynamic.append(transition)
                 state = transition.state
         for earlier in state.targets:
-            if (
+            if earlier.websocket == target.websocket and (
                 earlier.methods is None
                 or claimed is None
                 or not earlier.methods.isdisjoint(claimed)
@@ -320,17 +346,24 @@ class Matcher:
         self._domains = domains
         self._start = domains.get("", _NO_DOMAIN)
 
-    def match(self, domain: str, path_info: str, method: str) -> tuple[Any, Any]:
-        """Match *path_info* on *domain* for *method*.
+    def match(
+        self, domain: str, path_info: str, method: str, websocket: bool = False
+    ) -> tuple[Any, Any]:
+        """Match *path_info* on *domain* for *method*, as a WebSocket request when
+        *websocket* is true.
 
         Returns ``(rule, args)`` on a match, ``(None, new_path)`` when the client must
-        be redirected to *new_path*, and ``(None, allowed_methods)`` otherwise (an
-        empty set means nothing matched at all).
+        be redirected to *new_path*, ``(None, allowed_methods)`` when rules refused
+        the method, ``(None, None)`` when the rules that took it are all for the
+        other kind of request (HTTP or WebSocket), and ``(None, set())`` when
+        nothing matched at all.
         """
+        if websocket:
+            return self._search(domain, _normalised(path_info), method, True)
         if domain:
             entry = self._domains.get(domain)
             if entry is None:
-                return self._search(domain, _normalised(path_info), method)
+                return self._search(domain, _normalised(path_info), method, False)
         else:
             entry = self._start
         paths, node = entry
@@ -348,11 +381,11 @@ class Matcher:
             names = node.names
             defaults = node.defaults
         else:
-            # Not the first rule here, or no rule at all.
+            # Not the first HTTP rule here, or no such rule at all.
             state = node.state
             target = state.by_method.get(method, state.any_method)
             if target is None:
-                return self._search(domain, _normalised(path_info), method)
+                return self._search(domain, _normalised(path_info), method, False)
             rule = target.rule
             names = target.names
             defaults = target.defaults
@@ -393,44 +426,59 @@ class Matcher:
             try:
                 return rule, target.convert(values)  # type: ignore[union-attr]
             except ValueError:
-                # The full search would reach this same target first: only the
-                # methods it saw on the way are still to be learned.
-                return None, self._allowed(domain, path_info, method)
-        return self._search(domain, _normalised(path_info), method)
+                # The full search would reach this same target first: only what
+                # it passed by on the way is still to be learned.
+                return None, self._missed(domain, path_info, method)
+        return self._search(domain, _normalised(path_info), method, False)
 
-    def _allowed(self, domain: str, path: str, method: str) -> set[str]:
-        """The methods the full search sees before its first match."""
-        allowed: set[str] = set()
-        _search(self._root, [domain, *path.split("/")], 0, [], method, allowed)
-        return allowed
+    def _missed(self, domain: str, path: str, method: str) -> set[str] | None:
+        """What the full search of an HTTP request passes by before its first
+        match, as :meth:`Misses.outcome` gives it."""
+        misses = Misses()
+        _search(self._root, [domain, *path.split("/")], 0, [], method, False, misses)
+        return misses.outcome()
 
-    def _search(self, domain: str, path: str, method: str) -> tuple[Any, Any]:
-        """The full depth-first search, with Werkzeug's redirects and 405s."""
-        allowed: set[str] = set()
+    def _search(
+        self, domain: str, path: str, method: str, websocket: bool
+    ) -> tuple[Any, Any]:
+        """The full depth-first search, with Werkzeug's redirects, 405s and 400s."""
+        misses = Misses()
         try:
             found = _search(
-                self._root, [domain, *path.split("/")], 0, [], method, allowed
+                self._root,
+                [domain, *path.split("/")],
+                0,
+                [],
+                method,
+                websocket,
+                misses,
             )
         except SlashRequired:
             return None, path + "/"
         if found is None:
             if not self.merge_slashes or "//" not in path:
-                return None, allowed
+                return None, misses.outcome()
             path = _SLASHES.sub("/", path)
             try:
                 found = _search(
-                    self._root, [domain, *path.split("/")], 0, [], method, allowed
+                    self._root,
+                    [domain, *path.split("/")],
+                    0,
+                    [],
+                    method,
+                    websocket,
+                    misses,
                 )
             except SlashRequired:
                 return None, path + "/"
             if found is None or not found[0].merge_slashes:
-                return None, allowed
+                return None, misses.outcome()
             return None, path
         target, values = found
         try:
             return target.rule, target.convert(values)
         except ValueError:
-            return None, allowed
+            return None, misses.outcome()
 
 
 def _normalised(path_info: str) -> str:
@@ -454,14 +502,15 @@ def _compile_state(
     state.dynamic.sort(key=_transition_weight)
     state.by_method = {}
     state.any_method = None
-    for target in state.targets:
+    http_targets = [target for target in state.targets if not target.websocket]
+    for target in http_targets:
         if target.methods is None:
             state.any_method = target
             break
-    for target in state.targets:
+    for target in http_targets:
         for method in target.methods or ():
             if method not in state.by_method:
-                state.by_method[method] = _first_accepting(state.targets, method)
+                state.by_method[method] = _first_accepting(http_targets, method)
     state.default = NOWHERE
     if state.dynamic and not state.dynamic[0].final:
         state.default = state.dynamic[0].state
@@ -551,8 +600,9 @@ def _fill_node(state: State, shared: dict[Any, Any]) -> None:
     node.rule = None
     node.names = ()
     node.defaults = None
-    if state.targets:
-        first = state.targets[0]
+    for first in state.targets:
+        if first.websocket:
+            continue
         node.methods = (
             None
             if first.methods is None
@@ -561,6 +611,7 @@ def _fill_node(state: State, shared: dict[Any, Any]) -> None:
         node.rule = first.rule
         node.names = first.names
         node.defaults = first.defaults
+        break
     node.plain = state.plain
     node.positions = shared.setdefault(state.positions, state.positions)
     node.arity = len(state.positions)
@@ -600,18 +651,23 @@ def _search(
     index: int,
     values: list[str],
     method: str,
-    allowed: set[str],
+    websocket: bool,
+    misses: Misses,
 ) -> tuple[Target, list[str]] | None:
-    """Werkzeug's depth-first search from *state* over ``parts[index:]``."""
+    """Werkzeug's depth-first search from *state* over ``parts[index:]``, noting
+    in *misses* the rules it passes by."""
     if index == len(parts):
         for target in state.targets:
-            if target.accepts(method):
+            if not target.accepts(method):
+                misses.methods.update(target.methods)  # type: ignore[arg-type]
+            elif target.websocket != websocket:
+                misses.websocket = True
+            else:
                 return target, values
-            allowed.update(target.methods)  # type: ignore[arg-type]
         slashed = state.static.get("")
         if slashed is not None:
             for target in slashed.targets:
-                if target.accepts(method):
+                if target.websocket == websocket and target.accepts(method):
                     if target.strict_slashes:
                         raise SlashRequired
                     return target, values
@@ -619,7 +675,7 @@ def _search(
     part = parts[index]
     following = state.static.get(part)
     if following is not None:
-        found = _search(following, parts, index + 1, values, method, allowed)
+        found = _search(following, parts, index + 1, values, method, websocket, misses)
         if found is not None:
             return found
     for transition in state.dynamic:
@@ -635,7 +691,13 @@ def _search(
             if captured.pop() == "/":
                 remaining, start = _TRAILING_SLASH, 0
         found = _search(
-            transition.state, remaining, start, values + captured, method, allowed
+            transition.state,
+            remaining,
+            start,
+            values + captured,
+            method,
+            websocket,
+            misses,
         )
         if found is not None:
             return found
@@ -643,9 +705,12 @@ def _search(
         for target in state.targets:
             if target.strict_slashes:
                 continue
-            if target.accepts(method):
+            if not target.accepts(method):
+                misses.methods.update(target.methods)  # type: ignore[arg-type]
+            elif target.websocket != websocket:
+                misses.websocket = True
+            else:
                 return target, values
-            allowed.update(target.methods)  # type: ignore[arg-type]
     return None
 
 

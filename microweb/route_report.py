@@ -159,6 +159,8 @@ def _describe_outcome(outcome: t.Any) -> str:
         return f"a redirect to {result}"
     if result:
         return "405 Method Not Allowed"
+    if result is None:
+        return "400 Bad Request (a WebSocket rule for HTTP, or the other way round)"
     return "404 Not Found"
 
 
@@ -186,13 +188,15 @@ def _probe(
     url_map: Map, rule: Rule, urls: list[tuple[str, str, str]]
 ) -> dict[str, dict[str, t.Any]]:
     """For each written method, each URL's outcome: ``(rule, args)``, or ``(None,
-    redirect path or allowed methods)``."""
+    redirect path, allowed methods or None)``; a WebSocket rule is probed with
+    WebSocket requests."""
     # The matcher itself, not MapAdapter.match: an alias, defaults or redirect_to
     # would raise a redirect after the match and hide which rule matched.
     matcher = url_map._matcher
     return {
         method: {
-            shown: matcher.match(domain, path, method) for domain, path, shown in urls
+            shown: matcher.match(domain, path, method, rule.websocket)
+            for domain, path, shown in urls
         }
         for method in _written_methods(rule)
     }

@@ -34,6 +34,7 @@ from werkzeug.routing import (
     UnicodeConverter,
     UUIDConverter,
     ValidationError,
+    WebsocketMismatch,
 )
 from werkzeug.routing import Rule as WerkzeugRule
 from werkzeug.routing.converters import DEFAULT_CONVERTERS
@@ -77,7 +78,9 @@ __all__ = [
     "UnicodeConverter",
     "UUIDConverter",
     "ValidationError",
+    "WebsocketMismatch",
     "core",
+    "is_websocket_handshake",
 ]
 
 
@@ -238,6 +241,7 @@ class Map:
                 for converter in converters.values()
             ),
             dict(rule.defaults) if rule.defaults else None,
+            bool(rule.websocket),
         )
 
     def encode_query(self, values: t.Mapping[str, t.Any]) -> str:
@@ -286,18 +290,22 @@ class Map:
         """Return an adapter for the request described by a WSGI *environ*.
 
         Without *server_name*, the request's host is used and subdomains are off.
-        Paths are decoded as UTF-8, with replacement characters for bad bytes.
+        Paths are decoded as UTF-8, with replacement characters for bad bytes. A
+        WebSocket handshake binds with the scheme ``ws`` (or ``wss``), which
+        matches WebSocket rules only.
         """
         environ = getattr(environ, "environ", environ)
         request_host = without_bad_port(get_host(environ)).lower()
         scheme = environ["wsgi.url_scheme"]
+        if is_websocket_handshake(environ):
+            scheme = "wss" if scheme == "https" else "ws"
         if server_name is None:
             server_name = request_host
         else:
             server_name = server_name.lower()
-            if scheme == "http" and server_name.endswith(":80"):
+            if scheme in {"http", "ws"} and server_name.endswith(":80"):
                 server_name = server_name[:-3]
-            elif scheme == "https" and server_name.endswith(":443"):
+            elif scheme in {"https", "wss"} and server_name.endswith(":443"):
                 server_name = server_name[:-4]
         if subdomain is None and not self.host_matching:
             request_labels = request_host.split(".")
@@ -352,6 +360,15 @@ class Map:
         return f"{type(self).__name__}({pformat(list(self.iter_rules()))})"
 
 
+def is_websocket_handshake(environ: WSGIEnvironment) -> bool:
+    """Whether the request asks to upgrade to a WebSocket, as Werkzeug tells it:
+    ``Upgrade: websocket`` and ``upgrade`` among the ``Connection`` tokens."""
+    if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+        return False
+    tokens = environ.get("HTTP_CONNECTION", "").lower().split(",")
+    return any(token.strip() == "upgrade" for token in tokens)
+
+
 def _claimed_methods(rule: Rule) -> frozenset[str] | None:
     """The methods *rule* was written for: not the ``HEAD`` that ``GET`` implies,
     nor the ``OPTIONS`` the framework answers for it (``None``: every method)."""
@@ -401,7 +418,8 @@ class MapAdapter:
         self.path_info = path_info
         self.default_method = default_method
         self.query_args = query_args
-        self.websocket = False
+        #: Whether :meth:`match` matches WebSocket rules (and only them) by default.
+        self.websocket = url_scheme in {"ws", "wss"}
         self._domain = (
             server_name if map.host_matching or subdomain is None else subdomain
         )
@@ -437,9 +455,14 @@ class MapAdapter:
     ) -> tuple[t.Any, dict[str, t.Any]]:
         """Match a path and method to ``(endpoint, args)``.
 
+        *websocket* matches WebSocket rules instead of HTTP ones; it defaults to
+        whether the adapter's scheme is ``ws`` or ``wss``.
+
         :raises NotFound: nothing matches.
         :raises MethodNotAllowed: the path matches, the method does not; it carries
             the allowed methods.
+        :raises WebsocketMismatch: the path and method match only rules for the
+            other kind of request (HTTP or WebSocket): a 400.
         :raises RequestRedirect: the client should go to ``new_url`` (a trailing
             slash, merged slashes, an alias, defaults or ``redirect_to``).
         """
@@ -449,7 +472,9 @@ class MapAdapter:
         if path_info is None:
             path_info = self.path_info
         method = (method or self.default_method).upper()
-        rule, result = map._matcher.match(self._domain, path_info, method)
+        if websocket is None:
+            websocket = self.websocket
+        rule, result = map._matcher.match(self._domain, path_info, method, websocket)
         if rule is None:
             if isinstance(result, str):
                 raise RequestRedirect(
@@ -460,6 +485,8 @@ class MapAdapter:
                         query_args,
                     )
                 )
+            if result is None:
+                raise WebsocketMismatch()
             if result:
                 raise MethodNotAllowed(valid_methods=list(result))
             raise NotFound()
@@ -557,7 +584,7 @@ class MapAdapter:
             self.match(path_info, method)
         except RequestRedirect:
             pass
-        except (NotFound, MethodNotAllowed):
+        except (NotFound, MethodNotAllowed, WebsocketMismatch):
             return False
         return True
 
@@ -567,7 +594,7 @@ class MapAdapter:
             self.match(path_info, method="--")
         except MethodNotAllowed as error:
             return error.valid_methods  # type: ignore[return-value]
-        except (NotFound, RequestRedirect):
+        except (NotFound, RequestRedirect, WebsocketMismatch):
             pass
         return []
 
@@ -618,7 +645,9 @@ class MapAdapter:
         """Build the URL of *endpoint* with *values*.
 
         Values that are not variables of the rule go to the query string (unless
-        *append_unknown* is false); ``None`` values are dropped.
+        *append_unknown* is false); ``None`` values are dropped. The URL of a
+        WebSocket rule is always absolute, with the scheme ``ws`` (``wss`` when the
+        adapter's or the given scheme is secure).
 
         :raises BuildError: no rule of *endpoint* can take these values and method.
         """
@@ -638,12 +667,16 @@ class MapAdapter:
         built = self._partial_build(endpoint, values, method, append_unknown)
         if built is None:
             raise BuildError(endpoint, values, method, self)  # type: ignore[arg-type]
-        domain_part, path = built
+        domain_part, path, websocket = built
         host = self.get_host(domain_part)
         if url_scheme is None:
             url_scheme = self.url_scheme
-        if url_scheme:
-            url_scheme = "https" if url_scheme in {"https", "wss"} else "http"
+        secure = url_scheme in {"https", "wss"}
+        if websocket:
+            force_external = True
+            url_scheme = "wss" if secure else "ws"
+        elif url_scheme:
+            url_scheme = "https" if secure else "http"
         if not force_external and (
             (map.host_matching and host == self.server_name)
             or (not map.host_matching and domain_part == self.subdomain)
@@ -658,20 +691,23 @@ class MapAdapter:
         values: t.Mapping[str, t.Any],
         method: str | None,
         append_unknown: bool,
-    ) -> tuple[str, str] | None:
+    ) -> tuple[str, str, bool] | None:
+        """``(domain part, path, websocket)`` of the first rule of *endpoint* that
+        takes *values* and *method*, or ``None``."""
         if method is None:
-            built = self._partial_build(
+            found = self._partial_build(
                 endpoint, values, self.default_method, append_unknown
             )
-            if built is not None:
-                return built
+            if found is not None:
+                return found
         first = None
         for rule in self.map._rules_by_endpoint.get(endpoint, ()):
             if rule.suitable_for(values, method):
                 built = rule.build(values, append_unknown)
                 if built is not None:
+                    found = (built[0], built[1], rule.websocket)
                     if not self.map.host_matching or built[0] == self.server_name:
-                        return built
+                        return found
                     if first is None:
-                        first = built
+                        first = found
         return first

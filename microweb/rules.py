@@ -147,7 +147,9 @@ class Rule(RuleFactory):
     :param redirect_to: a rule string or a callable; a match redirects there.
     :param alias: a match redirects to the canonical rule for the endpoint.
     :param host: the host this rule matches, when host matching is on.
-    :param websocket: must be ``False``: microweb serves WSGI, not WebSockets.
+    :param websocket: match only WebSocket requests (and HTTP ones never); such a
+        rule takes only ``GET``, ``HEAD`` and ``OPTIONS``, and builds ``ws://`` or
+        ``wss://`` URLs.
 
     .. versionadded:: 0.1
     """
@@ -175,8 +177,6 @@ class Rule(RuleFactory):
     ) -> None:
         if not string.startswith("/"):
             raise ValueError(f"URL rule {string!r} must start with a slash.")
-        if websocket:
-            raise ValueError("microweb serves WSGI: WebSocket rules are not supported.")
         self.rule = string
         self.is_leaf = not string.endswith("/")
         self.is_branch = string.endswith("/")
@@ -195,6 +195,10 @@ class Rule(RuleFactory):
             methods = {method.upper() for method in methods}
             if "GET" in methods:
                 methods.add("HEAD")
+            if websocket and methods - {"GET", "HEAD", "OPTIONS"}:
+                raise ValueError(
+                    "WebSocket rules can only take the methods GET, HEAD and OPTIONS."
+                )
         self.methods: set[str] | None = methods
         self.endpoint: t.Any = endpoint
         self.redirect_to = redirect_to
@@ -224,6 +228,7 @@ class Rule(RuleFactory):
             redirect_to=self.redirect_to,
             alias=self.alias,
             host=self.host,
+            websocket=self.websocket,
         )
 
     def get_rules(self, map: Map) -> t.Iterator[Rule]:  # type: ignore[override]

@@ -759,6 +759,154 @@ def test_allowed_methods_and_test(map_class: type) -> None:
     assert adapter.test("/s") is True  # a redirect counts as a match
 
 
+# ------------------------------------------------------------- WebSocket rules
+
+
+def socket_outcome(
+    adapter: Any, path: str, method: str, websocket: bool | None = None
+) -> tuple:
+    """:func:`outcome`, as a WebSocket request or not, with the 400 of a request
+    of the wrong kind."""
+    try:
+        endpoint, view_args = adapter.match(path, method, websocket=websocket)
+    except RequestRedirect as exc:
+        return ("redirect", exc.new_url)
+    except MethodNotAllowed as exc:
+        return ("405", sorted(exc.valid_methods))
+    except werkzeug.routing.WebsocketMismatch:
+        return ("400",)
+    except NotFound:
+        return ("404",)
+    return (endpoint, view_args)
+
+
+def socket_rules(rule_class: type) -> list[Any]:
+    """WebSocket rules before, after and beside HTTP rules on the same paths."""
+    return [
+        rule_class("/chat", endpoint="chat", websocket=True),
+        rule_class("/chat", endpoint="chat_page"),
+        rule_class("/page", endpoint="page", methods=["GET", "POST"]),
+        rule_class("/page", endpoint="page_socket", websocket=True, methods=["GET"]),
+        rule_class("/only", endpoint="only", websocket=True, methods=["GET"]),
+        rule_class("/room/<int:n>", endpoint="room", websocket=True),
+        rule_class("/room/<int:n>/", endpoint="slashed", websocket=True),
+        rule_class("/even/<even:n>", endpoint="even_socket", websocket=True),
+        rule_class("/even/<even:n>", endpoint="even"),
+    ]
+
+
+def test_websocket_rules_match_as_werkzeug(map_class: type) -> None:
+    converters = {"even": EvenConverter}
+    url_map = map_class(socket_rules(Rule), converters=converters)
+    reference = werkzeug.routing.Map(
+        socket_rules(werkzeug.routing.Rule), converters=converters
+    )
+    paths = ["/chat", "/page", "/only", "/room/3", "/room/3/", "/room/x"]
+    paths += ["/room/4//", "/even/2", "/even/3", "/nope"]
+    for scheme in ("http", "ws"):
+        adapter = url_map.bind(SERVER, url_scheme=scheme)
+        expected_adapter = reference.bind(SERVER, url_scheme=scheme)
+        for path in paths:
+            for method in ("GET", "HEAD", "POST", "OPTIONS"):
+                for websocket in (None, False, True):
+                    got = socket_outcome(adapter, path, method, websocket)
+                    expected = socket_outcome(expected_adapter, path, method, websocket)
+                    assert got == expected, (scheme, path, method, websocket)
+
+
+def test_websocket_requests_and_the_core(map_class: type) -> None:
+    url_map = map_class(socket_rules(Rule), converters={"even": EvenConverter})
+    adapter = url_map.bind(SERVER)
+    assert socket_outcome(adapter, "/chat", "GET") == ("chat_page", {})
+    assert socket_outcome(adapter, "/chat", "GET", True) == ("chat", {})
+    assert socket_outcome(adapter, "/only", "GET") == ("400",)
+    assert socket_outcome(adapter, "/page", "POST", True) == (
+        "405",
+        ["GET", "HEAD"],
+    )
+    matcher = url_map._matcher
+    rule, args = matcher.match("", "/room/5", "GET", True)
+    assert (rule.endpoint, args) == ("room", {"n": 5})
+    # A miss only for the kind of request is (None, None); a 404 an empty set.
+    assert matcher.match("", "/only", "GET") == (None, None)
+    assert matcher.match("", "/only", "GET", False) == (None, None)
+    assert matcher.match("", "/nope", "GET", True) == (None, set())
+    # An even number the WebSocket rule takes; the HTTP rule after it.
+    assert matcher.match("", "/even/4", "GET")[0].endpoint == "even"
+    assert adapter.test("/only") is False
+    assert adapter.test("/only", "GET") is False
+    assert sorted(adapter.allowed_methods("/only")) == ["GET", "HEAD"]
+
+
+def test_the_adapter_takes_its_kind_from_the_scheme(map_class: type) -> None:
+    url_map = map_class(socket_rules(Rule), converters={"even": EvenConverter})
+    for scheme, websocket in [("http", False), ("https", False), ("ws", True)]:
+        adapter = url_map.bind(SERVER, url_scheme=scheme)
+        assert adapter.websocket is websocket
+    assert url_map.bind(SERVER, url_scheme="wss").match("/only") == ("only", {})
+
+
+def test_bind_to_environ_tells_a_handshake(map_class: type) -> None:
+    url_map = map_class(socket_rules(Rule), converters={"even": EvenConverter})
+    handshake = {"HTTP_UPGRADE": "websocket", "HTTP_CONNECTION": "keep-alive, Upgrade"}
+    adapter = url_map.bind_to_environ(wsgi_environ("/only", **handshake))
+    assert (adapter.url_scheme, adapter.websocket) == ("ws", True)
+    assert adapter.match() == ("only", {})
+    secure = wsgi_environ("/only", SERVER_PORT="443", **handshake)
+    secure["wsgi.url_scheme"] = "https"
+    adapter = url_map.bind_to_environ(secure, server_name="example.org:443")
+    assert (adapter.url_scheme, adapter.server_name) == ("wss", "example.org")
+    adapter = url_map.bind_to_environ(
+        wsgi_environ("/only", HTTP_UPGRADE="websocket"), server_name="example.org:80"
+    )
+    assert (adapter.url_scheme, adapter.server_name) == ("http", "example.org")
+    with pytest.raises(werkzeug.routing.WebsocketMismatch):
+        adapter.match()
+
+
+def test_websocket_rules_build_ws_urls(map_class: type) -> None:
+    rules = socket_rules(Rule)
+    reference = werkzeug.routing.Map(
+        socket_rules(werkzeug.routing.Rule), converters={"even": EvenConverter}
+    )
+    url_map = map_class(rules, converters={"even": EvenConverter})
+    for scheme in ("http", "https", "ws", "wss"):
+        adapter = url_map.bind(SERVER, "/app", url_scheme=scheme)
+        expected = reference.bind(SERVER, "/app", url_scheme=scheme)
+        for endpoint, values in [("only", {}), ("room", {"n": 2}), ("page", {})]:
+            for given_scheme in (None, "https"):
+                assert adapter.build(
+                    endpoint, values, url_scheme=given_scheme
+                ) == expected.build(endpoint, values, url_scheme=given_scheme)
+    adapter = url_map.bind(SERVER)
+    assert adapter.build("room", {"n": 2, "q": "a"}) == "ws://example.org/room/2?q=a"
+
+
+def test_a_websocket_rule_refuses_other_methods(map_class: type) -> None:
+    with pytest.raises(ValueError, match="GET, HEAD and OPTIONS"):
+        Rule("/chat", websocket=True, methods=["GET", "POST"])
+    rule = Rule("/chat", endpoint="chat", websocket=True, methods=["get"])
+    assert rule.methods == {"GET", "HEAD"}
+    # A copy (as rule factories make) stays a WebSocket rule.
+    assert rule.empty().websocket is True
+
+
+def test_shadowing_needs_the_same_kind_of_request(map_class: type) -> None:
+    url_map = map_class(
+        [Rule("/a", endpoint="http"), Rule("/a", endpoint="socket", websocket=True)]
+    )
+    with pytest.raises(ShadowedRuleError):
+        url_map.add(Rule("/a", endpoint="again", websocket=True))
+    with pytest.raises(ShadowedRuleError):
+        url_map.add(Rule("/a", endpoint="again"))
+    # The HEAD that GET implies does not count, for WebSocket rules too.
+    url_map.add(Rule("/b", endpoint="head", websocket=True, methods=["HEAD"]))
+    url_map.add(Rule("/b", endpoint="get", websocket=True, methods=["GET"]))
+    adapter = url_map.bind(SERVER, url_scheme="ws")
+    assert adapter.match("/b", "GET") == ("get", {})
+    assert adapter.match("/b", "HEAD") == ("head", {})
+
+
 # ---------------------------------------------------------------- strict slashes
 
 

@@ -2,8 +2,9 @@
 
 Hypothesis generates rule sets and requests; for each request the outcome (the
 endpoint and converted values, or 404, or 405 with the allowed methods, or the
-redirect URL) must be the same from ``werkzeug.routing``, ``microweb._routing_c``
-and ``microweb._routing_py``. The building side is compared the same way.
+redirect URL, or 400 for a WebSocket request to an HTTP rule and the other way
+round) must be the same from ``werkzeug.routing``, ``microweb._routing_c`` and
+``microweb._routing_py``. The building side is compared the same way.
 
 Deliberate differences (see ``microweb.routing``): a rule that lands on the same
 pattern as an earlier rule with overlapping methods raises ShadowedRuleError (such
@@ -37,6 +38,7 @@ from microweb.routing import (
     RequestRedirect,
     Rule,
     ShadowedRuleError,
+    WebsocketMismatch,
 )
 
 SERVER = "example.org"
@@ -52,14 +54,18 @@ GITHUB_ROUTES = Path(__file__).resolve().parent.parent / "perf" / "data" / "gith
 # ----------------------------------------------------------------------- helpers
 
 
-def match_outcome(adapter: Any, path: str, method: str) -> tuple:
+def match_outcome(
+    adapter: Any, path: str, method: str, websocket: bool | None = None
+) -> tuple:
     """One match, reduced to a comparable value (exception kinds included)."""
     try:
-        endpoint, view_args = adapter.match(path, method)
+        endpoint, view_args = adapter.match(path, method, websocket=websocket)
     except (RequestRedirect, werkzeug.routing.RequestRedirect) as exc:
         return ("redirect", exc.new_url, exc.code)
     except MethodNotAllowed as exc:
         return ("405", sorted(exc.valid_methods or ()))
+    except WebsocketMismatch:
+        return ("400 WebSocket mismatch",)
     except NotFound:
         return ("404",)
     except Exception as exc:  # noqa: BLE001 - any other exception is an outcome too
@@ -86,10 +92,13 @@ def note_event(name: str) -> None:
         event(name)
 
 
-def methods_overlap(first: Any, second: Any) -> bool:
-    if first is None or second is None:
+def methods_overlap(earlier: Any, new: Any) -> bool:
+    """Whether an *earlier* rule takes a method the *new* rule was written for: the
+    ``HEAD`` that ``GET`` implies does not count (see ShadowedRuleError)."""
+    if earlier is None or new is None:
         return True
-    return bool(set(first) & set(second))
+    claimed = set(new) - {"HEAD"} if "GET" in new else set(new)
+    return bool(set(earlier) & claimed)
 
 
 def same_werkzeug_state(first: Any, second: Any) -> bool:
@@ -147,6 +156,7 @@ class RuleSet:
                 earlier
                 for earlier in reference_rules
                 if not spec.get("build_only")
+                and earlier.websocket == reference_rule.websocket
                 and same_werkzeug_state(earlier, reference_rule)
                 and methods_overlap(earlier.methods, reference_rule.methods)
             ]
@@ -178,19 +188,28 @@ class RuleSet:
             [url_map.bind(SERVER, **bind_kwargs) for url_map in self.maps],
         )
 
-    def check_match(self, path: str, method: str, **bind_kwargs: Any) -> tuple:
+    def check_match(
+        self,
+        path: str,
+        method: str,
+        websocket: bool | None = None,
+        **bind_kwargs: Any,
+    ) -> tuple:
         reference, adapters = self.adapters(**bind_kwargs)
-        outcomes = [match_outcome(adapter, path, method) for adapter in adapters]
+        outcomes = [
+            match_outcome(adapter, path, method, websocket) for adapter in adapters
+        ]
         for name, got in zip(self.names, outcomes, strict=True):
             assert got == outcomes[0], (
                 path,
                 method,
+                websocket,
                 self.names[0],
                 outcomes[0],
                 name,
                 got,
             )
-        expected = match_outcome(reference, path, method)
+        expected = match_outcome(reference, path, method, websocket)
         note_event(f"match outcome: {expected[0]}")
         if expected == ("error", "ValueError"):
             # Werkzeug lets a converter's ValueError escape (from to_python, or
@@ -202,7 +221,7 @@ class RuleSet:
                 outcomes[0],
             )
             return outcomes[0]
-        assert outcomes[0] == expected, (path, method, self.specs)
+        assert outcomes[0] == expected, (path, method, websocket, self.specs)
         return expected
 
     def check_build(self, endpoint: Any, values: Any, method: Any) -> tuple:
@@ -285,6 +304,19 @@ def rule_specs(draw: Any) -> dict[str, Any]:
         spec["strict_slashes"] = False
     if draw(st.integers(0, 8)) == 0:
         spec["merge_slashes"] = False
+    if draw(st.integers(0, 4)) == 0:
+        # A WebSocket rule takes GET, HEAD and OPTIONS at most.
+        spec["websocket"] = True
+        spec["methods"] = draw(
+            st.one_of(
+                st.none(),
+                st.lists(
+                    st.sampled_from(["GET", "HEAD", "OPTIONS"]), min_size=1, max_size=2
+                ),
+            )
+        )
+        if spec["methods"] is None:
+            del spec["methods"]
     return spec
 
 
@@ -412,7 +444,8 @@ def test_match_differential(
     for _ in range(12):
         path = data.draw(request_paths(strings), label="path")
         method = data.draw(st.sampled_from(REQUEST_METHODS), label="method")
-        rules.check_match(path, method)
+        websocket = data.draw(st.sampled_from([None, None, False, True]))
+        rules.check_match(path, method, websocket)
 
 
 @DIFF_SETTINGS
@@ -432,7 +465,7 @@ def test_match_differential_bound_variants(
             {},
             optional={
                 "script_name": st.sampled_from(["/", "/app", "/app/", "/é a"]),
-                "url_scheme": st.sampled_from(["http", "https"]),
+                "url_scheme": st.sampled_from(["http", "https", "ws", "wss"]),
                 "query_args": st.one_of(
                     st.sampled_from(["a=1", "q=%C3%A9&x", ""]),
                     st.dictionaries(
@@ -527,9 +560,11 @@ def test_build_then_match_differential(
         }
         result = rules.check_build(spec["endpoint"], values, None)
         if result[0] == "url" and "?" not in result[1]:
-            from urllib.parse import unquote
+            from urllib.parse import unquote, urlsplit
 
-            rules.check_match(unquote(result[1]), "GET")
+            # A WebSocket rule builds a whole ws:// URL.
+            url = urlsplit(result[1])
+            rules.check_match(unquote(url.path), "GET", url.scheme == "ws")
 
 
 # ------------------------------------------------- deliberate difference: ValueError
