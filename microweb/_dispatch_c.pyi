@@ -37,6 +37,7 @@ class Dispatcher:
     status_lines: dict[int, str]
     tear_down: bool
     domain: str | None
+    websocket_handshake: Any
     signals: Any
     session_headers: Any
     delegate: Any
@@ -55,6 +56,7 @@ class Dispatcher:
         status_lines: dict[int, str],
         tear_down: bool,
         domain: str | None,
+        websocket_handshake: Any,
         signals: Any,
         session_headers: Any,
         delegate: Any,

@@ -13,6 +13,7 @@ from libc.string cimport memcmp
 import weakref
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import WebsocketMismatch
 from werkzeug.sansio.http import parse_cookie
 
 cdef extern from "Python.h":
@@ -115,6 +116,7 @@ cdef class Dispatcher:
     cdef public dict status_lines
     cdef public bint tear_down
     cdef public str domain
+    cdef public object websocket_handshake
     cdef public object signals
     cdef public object session_headers
     cdef public object delegate
@@ -136,6 +138,7 @@ cdef class Dispatcher:
         dict status_lines,
         bint tear_down,
         str domain,
+        websocket_handshake,
         signals,
         session_headers,
         delegate,
@@ -161,6 +164,9 @@ cdef class Dispatcher:
         # The domain part rules are matched on, or ``None`` when it comes from
         # each request's host.
         self.domain = domain
+        # ``environ -> bool``: whether a request that sends ``Upgrade`` asks for
+        # a WebSocket, which matches WebSocket rules only.
+        self.websocket_handshake = websocket_handshake
         # ``signals.active`` says whether anyone listens to a request's signals.
         self.signals = signals
         # ``(app, context) -> headers`` that save the context's session (``Vary``
@@ -287,6 +293,8 @@ cdef class Dispatcher:
             domain = app.request_domain(context)
         if domain is None:
             rule, outcome = None, None
+        elif "HTTP_UPGRADE" in environ and self.websocket_handshake(environ):
+            rule, outcome = self._match(domain, path, method, True)
         else:
             rule, outcome = self._match(domain, path, method)
         if rule is not None:
@@ -308,6 +316,8 @@ cdef class Dispatcher:
                     context.routing_exception = MethodNotAllowed(
                         valid_methods=list(outcome)
                     )
+                elif outcome is None:
+                    context.routing_exception = WebsocketMismatch()
                 else:
                     context.routing_exception = NotFound()
             endpoint = self.unmatched

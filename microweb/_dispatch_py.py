@@ -18,6 +18,7 @@ import weakref
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import WebsocketMismatch
 from werkzeug.sansio.http import parse_cookie
 
 IMPLEMENTATION = "pure"
@@ -76,6 +77,7 @@ class Dispatcher:
         status_lines: dict[int, str],
         tear_down: bool,
         domain: str | None,
+        websocket_handshake: Any,
         signals: Any,
         session_headers: Any,
         delegate: Any,
@@ -101,6 +103,9 @@ class Dispatcher:
         # The domain part rules are matched on, or ``None`` when it comes from
         # each request's host.
         self.domain = domain
+        # ``environ -> bool``: whether a request that sends ``Upgrade`` asks for
+        # a WebSocket, which matches WebSocket rules only.
+        self.websocket_handshake = websocket_handshake
         # ``signals.active`` says whether anyone listens to a request's signals.
         self.signals = signals
         # ``(app, context) -> headers`` that save the context's session (``Vary``
@@ -223,6 +228,8 @@ class Dispatcher:
             domain = app.request_domain(context)
         if domain is None:
             rule, outcome = None, None
+        elif "HTTP_UPGRADE" in environ and self.websocket_handshake(environ):
+            rule, outcome = self.matcher.match(domain, path, method, True)
         else:
             rule, outcome = self.matcher.match(domain, path, method)
         if rule is not None:
@@ -244,6 +251,8 @@ class Dispatcher:
                     context.routing_exception = MethodNotAllowed(
                         valid_methods=list(outcome)
                     )
+                elif outcome is None:
+                    context.routing_exception = WebsocketMismatch()
                 else:
                     context.routing_exception = NotFound()
             endpoint = self.unmatched

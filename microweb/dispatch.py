@@ -20,6 +20,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from . import _cores, flask_contexts, signals
 from .globals import context_var
 from .json import JSONProvider
+from .routing import is_websocket_handshake
 from .wrappers import Response, hook_scopes
 
 if t.TYPE_CHECKING:
@@ -185,6 +186,7 @@ def build(app: App, dispatch_core: ModuleType | None = None) -> t.Any:
         STATUS_LINES,
         tear_down,
         _fixed_domain(app),
+        is_websocket_handshake,
         signals.watch,
         type(app)._session_headers,
         _delegate(app),

@@ -151,6 +151,8 @@ ROUTES: list[tuple[str, str, dict[str, t.Any]]] = [
     ("/page/<int:n>", "page", {}),
     ("/<lang>/hello", "hello", {}),
     ("/noauto", "noauto", {"provide_automatic_options": False}),
+    ("/live", "live", {"websocket": True}),
+    ("/items", "items_socket", {"websocket": True}),
 ]
 APP_ENDPOINTS = sorted({endpoint for _, endpoint, _ in ROUTES})
 ENDPOINTS = APP_ENDPOINTS + BLUEPRINT_ENDPOINTS
@@ -924,6 +926,7 @@ rule_paths = st.one_of(
             "/page",
             "/old",
             "/noauto",
+            "/live",
             "/page/2",
             "/page/1",
             "/shop/",
@@ -1019,8 +1022,14 @@ request_headers = st.lists(
         ),
         st.tuples(st.just("HTTP_X_CUSTOM"), latin1_texts),
         st.tuples(st.just("HTTP_ACCEPT"), st.sampled_from(["*/*", "application/json"])),
+        # A WebSocket handshake needs both.
+        st.tuples(st.just("HTTP_UPGRADE"), st.sampled_from(["websocket", "h2c", ""])),
+        st.tuples(
+            st.just("HTTP_CONNECTION"),
+            st.sampled_from(["Upgrade", "keep-alive, UPGRADE", "keep-alive"]),
+        ),
     ),
-    max_size=3,
+    max_size=4,
     unique_by=lambda pair: pair[0],
 )
 bodies = st.one_of(
