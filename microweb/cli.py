@@ -372,11 +372,23 @@ def with_appcontext(f: F) -> F:
     @click.pass_context
     def decorator(ctx: click.Context, /, *args: t.Any, **kwargs: t.Any) -> t.Any:
         if not current_app:
-            app = ctx.ensure_object(ScriptInfo).load_app()
+            app = _script_info(ctx).load_app()
             ctx.with_resource(app.app_context())
         return ctx.invoke(f, *args, **kwargs)
 
     return update_wrapper(decorator, f)  # type: ignore[return-value]
+
+
+def _script_info(ctx: click.Context) -> t.Any:
+    """The context's :class:`ScriptInfo`; else a ``flask.cli.ScriptInfo``, as code
+    written for Flask passes one (``app.cli.main(obj=ScriptInfo(...))``): it loads
+    the app the same way."""
+    info = ctx.find_object(ScriptInfo)
+    if info is None:
+        flask_cli = sys.modules.get("flask.cli")
+        if flask_cli is not None:
+            info = ctx.find_object(flask_cli.ScriptInfo)
+    return info if info is not None else ctx.ensure_object(ScriptInfo)
 
 
 class AppGroup(click.Group):

@@ -93,6 +93,8 @@ class AppContext:
     #: The context owning the app context this one shares (a context of the same
     #: app it was pushed inside), if any.
     app_context: AppContext | None = None
+    # What the error of a pop out of order calls this context.
+    _kind = "app"
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -159,10 +161,20 @@ class AppContext:
                     exc = sys.exc_info()[1]
                 self.tear_down(exc)
         finally:
+            current = context_var.get(None)
             token, flask_tokens = tokens.pop()
-            if flask_tokens is not None:
-                bridge().pop(flask_tokens)
-            context_var.reset(token)
+            # With no context current (one pushed before this was popped first),
+            # the token would bring back a context that is gone.
+            if current is not None:
+                if flask_tokens is not None:
+                    bridge().pop(flask_tokens)
+                context_var.reset(token)
+        if current is not self:
+            # As Flask's: popped all the same, but said loudly, since the contexts
+            # pushed after this one are now left in place.
+            raise AssertionError(
+                f"Popped wrong {self._kind} context. ({current!r} instead of {self!r})"
+            )
         if self.owns_app_context:
             appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
@@ -215,6 +227,7 @@ class RequestContext(AppContext):
     view_args: dict[str, t.Any] | None = None
     routing_exception: HTTPException | None = None
     _after_request_functions: list[t.Callable[..., t.Any]] | None = None
+    _kind = "request"
 
     @property
     def request_context(self) -> RequestContext:  # type: ignore[override]

@@ -1236,6 +1236,22 @@ def test_context_predicates(app: t.Any, client: t.Any, fw: t.Any) -> None:
     assert fetch(client).json == {"r": True, "a": True}
 
 
+@pytest.mark.parametrize("kind", ["app", "request"])
+def test_popping_a_context_out_of_order_is_an_error(
+    app: t.Any, fw: t.Any, kind: str
+) -> None:
+    make = app.app_context if kind == "app" else app.test_request_context
+    first, second = make(), make()
+    first.push()
+    second.push()
+    with pytest.raises(AssertionError, match=f"Popped wrong {kind} context"):
+        first.pop()
+    # The second pop fails too (Flask's with LookupError); nothing is left pushed.
+    with pytest.raises((AssertionError, LookupError)):
+        second.pop()
+    assert (fw.has_request_context(), fw.has_app_context()) == (False, False)
+
+
 def test_proxies_outside_context(fw: t.Any) -> None:
     with pytest.raises(RuntimeError, match="outside of request context"):
         fw.request.path  # noqa: B018

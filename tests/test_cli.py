@@ -690,6 +690,21 @@ def test_with_appcontext_loads_the_app(tmp_path: Path) -> None:
     assert result.output == "app\n"
 
 
+def test_app_commands_take_flasks_script_info() -> None:
+    # Code written for Flask passes Flask's ScriptInfo to app.cli (Sentry's tests).
+    flask_cli = pytest.importorskip("flask.cli")
+    app = App("given")
+
+    @app.cli.command()
+    def name() -> None:
+        click.echo(current_app.name)
+
+    result = CliRunner().invoke(
+        app.cli, ["name"], obj=flask_cli.ScriptInfo(create_app=lambda: app)
+    )
+    assert (result.exit_code, result.output) == (0, "given\n")
+
+
 def test_group_with_create_app() -> None:
     app = App("created")
     app.add_url_rule("/", "made_by_factory", lambda: "")
